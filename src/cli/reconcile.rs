@@ -1,0 +1,88 @@
+//! `reckon reconcile`: the core as a command. Reads JSON-lines reports from a file or stdin,
+//! folds them in order and prints the updates (or, with `--final`, the latest update of each
+//! incident) as JSON lines.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use reckon::core::registry::SourceRegistry;
+use reckon::core::update::Update;
+use reckon::core::Engine;
+use reckon::wire::json;
+
+/// Arguments of `reckon reconcile`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// JSON-lines file of reports; `-` or nothing reads stdin.
+    #[arg(default_value = "-")]
+    input: String,
+    /// Print only the latest update of each standing incident, sorted by incident id.
+    #[arg(long = "final")]
+    final_only: bool,
+    /// JSON file of registered sources (id, kind, affiliated_with, credibility).
+    #[arg(long, env = "RECKON_SOURCES")]
+    sources: Option<PathBuf>,
+}
+
+/// Loads the source registry named on the command line, or an empty one.
+pub fn load_registry(path: Option<&PathBuf>) -> Result<SourceRegistry> {
+    match path {
+        None => Ok(SourceRegistry::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading source registry {}", p.display()))?;
+            SourceRegistry::from_json(&text)
+                .with_context(|| format!("parsing source registry {}", p.display()))
+        }
+    }
+}
+
+/// Runs the command. Exit code 2 when some lines were rejected (each is reported on stderr).
+pub fn run(args: Args) -> Result<ExitCode> {
+    let registry = load_registry(args.sources.as_ref())?;
+    let reader: Box<dyn BufRead> = if args.input == "-" {
+        Box::new(BufReader::new(io::stdin().lock()))
+    } else {
+        let f = File::open(&args.input).with_context(|| format!("opening {}", args.input))?;
+        Box::new(BufReader::new(f))
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut engine = Engine::new(registry);
+    let mut latest: std::collections::BTreeMap<String, Update> = Default::default();
+    let mut rejected = 0usize;
+    for (n, line) in reader.split(b'\n').enumerate() {
+        let line = line.with_context(|| format!("reading line {}", n + 1))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let report = match json::decode_report(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                rejected += 1;
+                eprintln!("line {}: rejected: {e}", n + 1);
+                continue;
+            }
+        };
+        for update in engine.apply(&report) {
+            if args.final_only {
+                latest.insert(update.incident_id.to_string(), update);
+            } else {
+                out.write_all(&json::encode_update(&update))?;
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    for update in latest.values().filter(|u| u.view.is_some()) {
+        out.write_all(&json::encode_update(update))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    if rejected > 0 {
+        eprintln!("{rejected} line(s) rejected");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,336 @@
+//! The per-partition fold: reports in, updates out. Owns every incident of one partition, the
+//! set of report ids seen, and the linking index. Deterministic: the updates produced depend only
+//! on the sequence of reports applied (and the source registry), never on clocks, randomness or
+//! hash-map order.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::core::estimate::reconcile;
+use crate::core::incident::Incident;
+use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
+use crate::core::model::{IncidentId, Report, ReportId};
+use crate::core::registry::SourceRegistry;
+use crate::core::update::{stable_hash, Digest, MergeNotice, Update};
+use crate::core::view::IncidentView;
+
+/// The reconciliation state of one partition.
+#[derive(Debug, Default)]
+pub struct Engine {
+    registry: SourceRegistry,
+    incidents: Vec<Incident>,
+    by_id: HashMap<IncidentId, usize>,
+    seen: HashSet<ReportId>,
+    regions: HashMap<String, u32>,
+    /// (region, day) -> incidents that can be found on that day.
+    index: HashMap<(u32, i64), Vec<u32>>,
+    /// Per incident, the day range it is registered for in `index`.
+    registered: Vec<Option<(i64, i64)>>,
+}
+
+/// Where a report goes: the incident it joins and those it shows to be the same incident.
+struct Placement {
+    target: usize,
+    absorb: Vec<usize>,
+}
+
+impl Engine {
+    /// An empty engine with the given source registry.
+    pub fn new(registry: SourceRegistry) -> Self {
+        Self {
+            registry,
+            ..Self::default()
+        }
+    }
+
+    /// Rebuilds an engine from stored incident states (in any order).
+    pub fn restore(
+        registry: SourceRegistry,
+        incidents: impl IntoIterator<Item = Incident>,
+    ) -> Self {
+        let mut engine = Self::new(registry);
+        let mut all: Vec<Incident> = incidents.into_iter().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        for inc in all {
+            engine.insert(inc);
+        }
+        engine
+    }
+
+    /// Number of incidents that stand (not absorbed).
+    pub fn live_incidents(&self) -> usize {
+        self.incidents.iter().filter(|i| i.is_live()).count()
+    }
+
+    /// Every incident, absorbed ones included, in no particular order.
+    pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents.iter()
+    }
+
+    /// An incident by id (absorbed ones too).
+    pub fn incident(&self, id: &IncidentId) -> Option<&Incident> {
+        self.by_id.get(id).map(|i| &self.incidents[*i])
+    }
+
+    /// Whether a report id was applied already.
+    pub fn has_seen(&self, id: &ReportId) -> bool {
+        self.seen.contains(id)
+    }
+
+    /// The current view of every standing incident, sorted by id.
+    pub fn views(&self) -> Vec<IncidentView> {
+        let mut v: Vec<IncidentView> = self
+            .incidents
+            .iter()
+            .filter(|i| i.is_live())
+            .map(|i| reconcile(i, &self.registry))
+            .collect();
+        v.sort_by(|a, b| a.incident_id.cmp(&b.incident_id));
+        v
+    }
+
+    /// The current view of one incident, following merges.
+    pub fn view(&self, id: &IncidentId) -> Option<IncidentView> {
+        let idx = self.resolve(id)?;
+        Some(reconcile(&self.incidents[idx], &self.registry))
+    }
+
+    /// Applies one report. Returns the updates it causes, in publication order: absorbed
+    /// incidents first (by id), then the incident the report joined. A report seen before
+    /// returns nothing.
+    pub fn apply(&mut self, report: &Report) -> Vec<Update> {
+        if !self.seen.insert(report.report_id.clone()) {
+            return Vec::new();
+        }
+        let features = Features::of(report);
+        let Placement { target, absorb } = self.place(report, &features);
+        self.incidents[target].add_report(report, &features);
+
+        let mut updates = Vec::new();
+        let mut absorbed_ids = Vec::new();
+        for idx in absorb {
+            let mut other = self.incidents[idx].clone();
+            self.incidents[target].absorb(&mut other);
+            other.version += 1;
+            absorbed_ids.push(other.id.clone());
+            updates.push(Update::new(
+                other.id.clone(),
+                other.version,
+                None,
+                vec!["merged".into()],
+                vec![report.report_id.clone()],
+                Some(MergeNotice::AbsorbedInto {
+                    incident_id: self.incidents[target].id.clone(),
+                }),
+            ));
+            self.incidents[idx] = other;
+        }
+        self.register(target);
+
+        let inc = &mut self.incidents[target];
+        let view = reconcile(inc, &self.registry);
+        let digest = Digest::of(&view);
+        let mut changes: Vec<String> = inc
+            .digest
+            .changes(&digest)
+            .into_iter()
+            .map(|s| s.path())
+            .collect();
+        if !absorbed_ids.is_empty() {
+            changes.push("merged".into());
+        }
+        if !changes.is_empty() {
+            inc.digest = digest;
+            inc.version += 1;
+            absorbed_ids.sort();
+            let merge = (!absorbed_ids.is_empty()).then_some(MergeNotice::Absorbed {
+                incidents: absorbed_ids,
+            });
+            updates.push(Update::new(
+                inc.id.clone(),
+                inc.version,
+                Some(view),
+                changes,
+                vec![report.report_id.clone()],
+                merge,
+            ));
+        }
+        updates
+    }
+
+    /// Follows merge pointers to the incident that stands.
+    fn resolve(&self, id: &IncidentId) -> Option<usize> {
+        let mut idx = *self.by_id.get(id)?;
+        // Chains are short; the bound guards against a corrupt restored state.
+        for _ in 0..64 {
+            match &self.incidents[idx].absorbed_into {
+                None => return Some(idx),
+                Some(next) => idx = *self.by_id.get(next)?,
+            }
+        }
+        None
+    }
+
+    fn place(&mut self, report: &Report, f: &Features) -> Placement {
+        let scored = self.candidates(f);
+        if let Some(explicit) = &report.incident.incident_id {
+            let target = match self.resolve(explicit) {
+                Some(i) => i,
+                None => self.insert(Incident::open(explicit.clone(), true, report, f)),
+            };
+            let absorb = self.mergeable(target, &scored);
+            return Placement { target, absorb };
+        }
+        let best = scored
+            .iter()
+            .filter(|(s, _)| *s >= LINK_THRESHOLD)
+            .max_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| self.incidents[b.1].opened.cmp(&self.incidents[a.1].opened))
+            });
+        let Some(&(_, best)) = best else {
+            let id = self.derive_id(report);
+            let target = self.insert(Incident::open(id, false, report, f));
+            return Placement {
+                target,
+                absorb: Vec::new(),
+            };
+        };
+        // Survivor of a merge: the explicit incident if there is one, else the earliest opened.
+        let strong: Vec<usize> = scored
+            .iter()
+            .filter(|(s, _)| *s >= MERGE_THRESHOLD)
+            .map(|(_, i)| *i)
+            .collect();
+        let target = strong
+            .iter()
+            .copied()
+            .min_by(|a, b| {
+                let (x, y) = (&self.incidents[*a], &self.incidents[*b]);
+                y.explicit
+                    .cmp(&x.explicit)
+                    .then_with(|| x.opened.cmp(&y.opened))
+            })
+            .unwrap_or(best);
+        let absorb = self.mergeable(target, &scored);
+        Placement { target, absorb }
+    }
+
+    /// Strong candidates other than `target` that can be merged into it: not explicit, and
+    /// compatible with it and with each other.
+    fn mergeable(&self, target: usize, scored: &[(i32, usize)]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        let mut strong: Vec<usize> = scored
+            .iter()
+            .filter(|(s, i)| *s >= MERGE_THRESHOLD && *i != target)
+            .map(|(_, i)| *i)
+            .collect();
+        strong.sort_by(|a, b| self.incidents[*a].id.cmp(&self.incidents[*b].id));
+        for i in strong {
+            let cand = &self.incidents[i];
+            if cand.explicit {
+                continue;
+            }
+            let fits = compatible(&self.incidents[target].profile, &cand.profile)
+                && out
+                    .iter()
+                    .all(|o| compatible(&self.incidents[*o].profile, &cand.profile));
+            if fits {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Scores every standing incident the index can reach from the report's time window.
+    fn candidates(&self, f: &Features) -> Vec<(i32, usize)> {
+        let Some(region) = self.regions.get(&f.region) else {
+            return Vec::new();
+        };
+        let w = f.precision.link_window_ms();
+        let t = f.occurred_at.millis();
+        let (lo, hi) = (
+            t.saturating_sub(w).div_euclid(crate::core::model::DAY_MS),
+            t.saturating_add(w).div_euclid(crate::core::model::DAY_MS),
+        );
+        let mut seen: Vec<u32> = Vec::new();
+        for day in lo..=hi {
+            if let Some(list) = self.index.get(&(*region, day)) {
+                seen.extend_from_slice(list);
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        seen.into_iter()
+            .map(|i| i as usize)
+            .filter(|i| self.incidents[*i].is_live())
+            .filter_map(|i| score(&self.incidents[i].profile, f).map(|s| (s, i)))
+            .collect()
+    }
+
+    /// A deterministic id for an incident opened by `report`: country, event date and a hash
+    /// of the opening report id, e.g. `iq-20170813-5f3a9c21b07d`.
+    fn derive_id(&self, report: &Report) -> IncidentId {
+        let base = format!(
+            "{}-{}-{:012x}",
+            report
+                .incident
+                .location
+                .country
+                .as_str()
+                .to_ascii_lowercase(),
+            report.incident.occurred_at.compact_date(),
+            stable_hash(report.report_id.as_str()) & 0xffff_ffff_ffff
+        );
+        let mut n = 1;
+        loop {
+            let candidate = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
+            // Only characters the id rules accept are used above, so parsing cannot fail.
+            if let Ok(id) = IncidentId::parse(&candidate) {
+                if !self.by_id.contains_key(&id) {
+                    return id;
+                }
+            }
+            n += 1;
+        }
+    }
+
+    fn insert(&mut self, incident: Incident) -> usize {
+        let idx = self.incidents.len();
+        self.by_id.insert(incident.id.clone(), idx);
+        for e in &incident.evidence {
+            self.seen.insert(e.report_id.clone());
+        }
+        self.incidents.push(incident);
+        self.registered.push(None);
+        self.register(idx);
+        idx
+    }
+
+    /// Registers an incident in the index for every day it can be found on.
+    fn register(&mut self, idx: usize) {
+        let inc = &self.incidents[idx];
+        if !inc.is_live() {
+            return;
+        }
+        let next_region = u32::try_from(self.regions.len()).unwrap_or(u32::MAX);
+        let region = *self
+            .regions
+            .entry(inc.profile.region.clone())
+            .or_insert(next_region);
+        let (lo, hi) = inc.profile.day_range();
+        let old = self.registered[idx];
+        let slot = u32::try_from(idx).unwrap_or(u32::MAX);
+        for day in lo..=hi {
+            if old.is_some_and(|(a, b)| (a..=b).contains(&day)) {
+                continue;
+            }
+            self.index.entry((region, day)).or_default().push(slot);
+        }
+        let merged = old.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
+        self.registered[idx] = Some(merged);
+    }
+}

@@ -1,0 +1,95 @@
+//! Typed validation errors: each names the field it concerns and, where one applies, the limit.
+
+use thiserror::Error;
+
+/// Why a report (or one of its fields) was refused at the boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ValidationError {
+    /// A required field was absent or empty.
+    #[error("{field}: required")]
+    Missing {
+        /// Dotted path of the field.
+        field: String,
+    },
+    /// A string exceeded its length limit.
+    #[error("{field}: {len} bytes exceeds the limit of {limit}")]
+    TooLong {
+        /// Dotted path of the field.
+        field: String,
+        /// Length seen.
+        len: usize,
+        /// Limit in bytes.
+        limit: usize,
+    },
+    /// A list held more items than allowed.
+    #[error("{field}: {count} items exceeds the limit of {limit}")]
+    TooMany {
+        /// Dotted path of the field.
+        field: String,
+        /// Items seen.
+        count: usize,
+        /// Limit.
+        limit: usize,
+    },
+    /// A number outside its allowed range.
+    #[error("{field}: {value} is outside {min}..={max}")]
+    OutOfRange {
+        /// Dotted path of the field.
+        field: String,
+        /// Value seen, as text (it may be an integer or a float).
+        value: String,
+        /// Lowest allowed value, as text.
+        min: String,
+        /// Highest allowed value, as text.
+        max: String,
+    },
+    /// A string that does not have the required form.
+    #[error("{field}: {reason}")]
+    Malformed {
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The report was written for a schema version this build does not read.
+    #[error("schema_version: {found} is not supported (this build reads {supported})")]
+    UnsupportedSchema {
+        /// Version in the message.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+}
+
+impl ValidationError {
+    /// The dotted path of the field the error concerns.
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Missing { field }
+            | Self::TooLong { field, .. }
+            | Self::TooMany { field, .. }
+            | Self::OutOfRange { field, .. }
+            | Self::Malformed { field, .. } => field,
+            Self::UnsupportedSchema { .. } => "schema_version",
+        }
+    }
+
+    /// Prefixes the field path, so nested validators can report full paths.
+    pub fn within(mut self, prefix: &str) -> Self {
+        match &mut self {
+            Self::Missing { field }
+            | Self::TooLong { field, .. }
+            | Self::TooMany { field, .. }
+            | Self::OutOfRange { field, .. }
+            | Self::Malformed { field, .. } => {
+                *field = if field.is_empty() {
+                    prefix.to_string()
+                } else {
+                    format!("{prefix}.{field}")
+                };
+            }
+            Self::UnsupportedSchema { .. } => {}
+        }
+        self
+    }
+}

@@ -1,0 +1,93 @@
+//! Estimation: the reconciled view of an incident, computed from its state alone.
+
+mod casualties;
+mod categorical;
+mod grade;
+mod resolve;
+
+use std::collections::BTreeMap;
+
+use crate::core::incident::Incident;
+use crate::core::link::Level;
+use crate::core::model::{Assertion, Cause, Harm, Name, Party};
+use crate::core::registry::SourceRegistry;
+use crate::core::view::{IncidentView, LocationView, TimeView};
+
+use resolve::{independent_count, Resolved};
+
+fn names(incident: &Incident, level: Level) -> Vec<Name> {
+    let mut v: Vec<Name> = incident
+        .profile
+        .names_at(level)
+        .map(|n| n.display.clone())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Computes the reconciled view of an incident.
+pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
+    let claims = resolve::resolve(incident, registry);
+
+    let mut by_count: BTreeMap<(Party, Harm), Vec<&Resolved<'_>>> = BTreeMap::new();
+    for c in &claims {
+        if let Assertion::Casualties { party, outcome, .. } = c.assertion {
+            by_count.entry((*party, *outcome)).or_default().push(c);
+        }
+    }
+    let casualties = by_count
+        .into_iter()
+        .map(|((party, harm), cs)| casualties::estimate(party, harm, &cs))
+        .collect();
+
+    let cause = categorical::categorical(
+        claims.iter().filter_map(|c| match c.assertion {
+            Assertion::Cause { cause } => Some((c, *cause)),
+            _ => None,
+        }),
+        Cause::is_assertion,
+    );
+    let outcome = categorical::categorical(
+        claims.iter().filter_map(|c| match c.assertion {
+            Assertion::Outcome { outcome } => Some((c, *outcome)),
+            _ => None,
+        }),
+        |_| true,
+    );
+    let responsibility = categorical::responsibility(
+        claims.iter().filter_map(|c| match c.assertion {
+            Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
+            _ => None,
+        }),
+        &cause,
+    );
+    let grade = grade::grade(&claims, &responsibility, &cause, &outcome);
+
+    let p = &incident.profile;
+    IncidentView {
+        incident_id: incident.id.clone(),
+        region: p.region.clone(),
+        location: LocationView {
+            country: p.country,
+            admin1: names(incident, Level::Admin1),
+            admin2: names(incident, Level::Admin2),
+            places: names(incident, Level::Place),
+            coordinates: p.coordinates.clone(),
+        },
+        time: TimeView {
+            earliest: p.earliest,
+            latest: p.latest,
+            precision: p.finest,
+        },
+        event_types: p.event_types.clone(),
+        targets: p.targets.clone(),
+        casualties,
+        responsibility,
+        cause,
+        outcome,
+        grade,
+        independent_claimants: independent_count(claims.iter()),
+        evidence: incident.evidence.clone(),
+    }
+}

@@ -1,0 +1,155 @@
+//! The incident aggregate: its evidence set, each claimant's latest claim per field, and what
+//! the linker knows of it. Applying a report here is pure bookkeeping; estimation reads it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::link::{Features, Profile};
+use crate::core::model::{
+    Assertion, Claim, FieldKey, IncidentId, Report, ReportId, Source, SourceId, Timestamp,
+};
+use crate::core::update::Digest;
+use crate::core::view::Evidence;
+
+/// A claimant's standing statement on one field: a claim, or a retraction of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    /// The claimant, as its latest statement on this field describes it.
+    pub claimant: Source,
+    /// The field.
+    pub field: FieldKey,
+    /// When the claimant stated it.
+    pub stated_at: Timestamp,
+    /// The report it came from.
+    pub report_id: ReportId,
+    /// What it asserts; `None` when the claimant retracted its claim on the field.
+    pub assertion: Option<Assertion>,
+}
+
+impl ClaimRecord {
+    fn from_claim(claim: &Claim, report_id: &ReportId) -> Self {
+        let assertion = match &claim.assertion {
+            Assertion::Retraction { .. } => None,
+            a => Some(a.clone()),
+        };
+        Self {
+            claimant: claim.claimant.clone(),
+            field: claim.assertion.field(),
+            stated_at: claim.stated_at,
+            report_id: report_id.clone(),
+            assertion,
+        }
+    }
+
+    fn key(&self) -> (&SourceId, &FieldKey) {
+        (&self.claimant.id, &self.field)
+    }
+
+    /// Whether this statement supersedes `other` (same claimant and field): the later
+    /// `stated_at` wins, then the greater report id, so arrival order never matters.
+    fn supersedes(&self, other: &ClaimRecord) -> bool {
+        (self.stated_at, &self.report_id) > (other.stated_at, &other.report_id)
+    }
+}
+
+/// One incident's state. Serialisable: it is what the state changelog stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Its id.
+    pub id: IncidentId,
+    /// The version of the last update published for it (0 before the first).
+    pub version: u64,
+    /// Whether a report named this id explicitly. Explicit incidents are never absorbed.
+    pub explicit: bool,
+    /// The report that opened it: `(published_at, report_id)`. The earliest-opened incident
+    /// survives a merge.
+    pub opened: (Timestamp, ReportId),
+    /// What the linker knows of it.
+    pub profile: Profile,
+    /// Linked reports, sorted by `published_at` then `report_id`.
+    pub evidence: Vec<Evidence>,
+    /// Standing statements, sorted by claimant then field.
+    pub claims: Vec<ClaimRecord>,
+    /// Digest of the last published view, section by section.
+    pub digest: Digest,
+    /// Set once the incident was merged into another: the survivor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absorbed_into: Option<IncidentId>,
+}
+
+impl Incident {
+    /// A new, empty incident opened by `report`.
+    pub fn open(id: IncidentId, explicit: bool, report: &Report, features: &Features) -> Self {
+        Self {
+            id,
+            version: 0,
+            explicit,
+            opened: (report.published_at, report.report_id.clone()),
+            profile: Profile::new(features),
+            evidence: Vec::new(),
+            claims: Vec::new(),
+            digest: Digest::default(),
+            absorbed_into: None,
+        }
+    }
+
+    /// Adds a report: evidence, linking features and claims.
+    pub fn add_report(&mut self, report: &Report, features: &Features) {
+        self.profile.add(features);
+        self.add_evidence(Evidence {
+            published_at: report.published_at,
+            report_id: report.report_id.clone(),
+            publisher: report.publisher.id.clone(),
+            publisher_kind: report.publisher.kind,
+        });
+        for claim in &report.claims {
+            self.upsert(ClaimRecord::from_claim(claim, &report.report_id));
+        }
+    }
+
+    fn add_evidence(&mut self, e: Evidence) {
+        if let Err(pos) = self.evidence.binary_search(&e) {
+            self.evidence.insert(pos, e);
+        }
+    }
+
+    /// Keeps `record` if it supersedes the claimant's standing statement on the field.
+    fn upsert(&mut self, record: ClaimRecord) {
+        match self.claims.binary_search_by(|r| r.key().cmp(&record.key())) {
+            Ok(i) => {
+                if record.supersedes(&self.claims[i]) {
+                    self.claims[i] = record;
+                }
+            }
+            Err(i) => self.claims.insert(i, record),
+        }
+    }
+
+    /// Takes in everything `other` holds (on merge); `other` is left empty, pointing here.
+    pub fn absorb(&mut self, other: &mut Incident) {
+        self.profile.absorb(&other.profile);
+        for e in std::mem::take(&mut other.evidence) {
+            self.add_evidence(e);
+        }
+        for r in std::mem::take(&mut other.claims) {
+            self.upsert(r);
+        }
+        if other.opened < self.opened {
+            // Keep the earliest opening so survivor choice stays order-independent.
+            self.opened = other.opened.clone();
+        }
+        other.absorbed_into = Some(self.id.clone());
+        other.digest = Digest::default();
+    }
+
+    /// The standing (not retracted) claims.
+    pub fn standing_claims(&self) -> impl Iterator<Item = (&ClaimRecord, &Assertion)> {
+        self.claims
+            .iter()
+            .filter_map(|r| r.assertion.as_ref().map(|a| (r, a)))
+    }
+
+    /// Whether the incident still stands (was not merged into another).
+    pub fn is_live(&self) -> bool {
+        self.absorbed_into.is_none()
+    }
+}

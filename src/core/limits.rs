@@ -1,0 +1,21 @@
+//! Explicit limits on what a report may contain. Every limit is checked at the boundary
+//! (see `crate::wire::validate`) and each violation names the field and the limit.
+
+/// Largest encoded report accepted, in bytes (JSON line or protobuf message).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Most claims one report may carry.
+pub const MAX_CLAIMS_PER_REPORT: usize = 64;
+/// Longest identifier (report, incident, source, actor), in bytes.
+pub const MAX_ID_BYTES: usize = 128;
+/// Longest free-text name (source name, place, admin area), in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+/// Longest URL, in bytes.
+pub const MAX_URL_BYTES: usize = 2048;
+/// Largest casualty count accepted in a claim. Larger figures are errors, not clamps.
+pub const MAX_COUNT: u32 = 1_000_000;
+/// Earliest timestamp accepted: 1900-01-01T00:00:00Z, in Unix milliseconds.
+pub const MIN_TIMESTAMP_MS: i64 = -2_208_988_800_000;
+/// Latest timestamp accepted: 2100-01-01T00:00:00Z, in Unix milliseconds.
+pub const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;

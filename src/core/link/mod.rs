@@ -1,0 +1,8 @@
+//! Linking: which incident a report speaks about. An explicit incident id wins; otherwise the
+//! best-scoring open incident in the same region and time window; otherwise a new incident.
+
+mod profile;
+mod score;
+
+pub use profile::{Features, Level, PlaceName, Profile};
+pub use score::{compatible, names_match, score, LINK_THRESHOLD, MERGE_THRESHOLD};

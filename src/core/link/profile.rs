@@ -1,0 +1,200 @@
+//! What an incident looks like to the linker: the union of where, when, what and whom its
+//! reports name. Every list is sorted and deduplicated, so the profile does not depend on the
+//! order reports arrived in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::model::{
+    normalise_name, Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision,
+    Timestamp,
+};
+
+/// The level of a named area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Province, governorate.
+    Admin1,
+    /// District, city.
+    Admin2,
+    /// Village, neighbourhood, site.
+    Place,
+}
+
+/// A name as given, with its normalised comparison key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PlaceName {
+    /// Its level.
+    pub level: Level,
+    /// The comparison key ([`normalise_name`]).
+    pub key: String,
+    /// The name as a report gave it.
+    pub display: Name,
+}
+
+impl PlaceName {
+    fn new(level: Level, display: &Name) -> Self {
+        Self {
+            level,
+            key: normalise_name(display.as_str()),
+            display: display.clone(),
+        }
+    }
+}
+
+/// The linking features of one report, computed once per report.
+#[derive(Debug, Clone)]
+pub struct Features {
+    /// Region key.
+    pub region: String,
+    /// Country.
+    pub country: CountryCode,
+    /// Named areas, at most one per level.
+    pub names: Vec<PlaceName>,
+    /// Coordinates, if given.
+    pub coordinates: Option<Coordinates>,
+    /// Event type.
+    pub event_type: EventType,
+    /// Target.
+    pub target: Target,
+    /// Event time.
+    pub occurred_at: Timestamp,
+    /// Its precision.
+    pub precision: TimePrecision,
+}
+
+impl Features {
+    /// Extracts the linking features of a report.
+    pub fn of(report: &Report) -> Self {
+        let inc = &report.incident;
+        let loc = &inc.location;
+        let names = [
+            (Level::Admin1, &loc.admin1),
+            (Level::Admin2, &loc.admin2),
+            (Level::Place, &loc.place),
+        ]
+        .into_iter()
+        .filter_map(|(level, n)| n.as_ref().map(|n| PlaceName::new(level, n)))
+        // A name made only of generic words ("district") names nothing.
+        .filter(|n| !n.key.is_empty())
+        .collect();
+        Self {
+            region: loc.region_key(),
+            country: loc.country,
+            names,
+            coordinates: loc.coordinates,
+            event_type: inc.event_type,
+            target: inc.target,
+            occurred_at: inc.occurred_at,
+            precision: inc.time_precision,
+        }
+    }
+
+    /// The name this report gives at a level.
+    pub fn name(&self, level: Level) -> Option<&PlaceName> {
+        self.names.iter().find(|n| n.level == level)
+    }
+}
+
+/// The union of the linking features of an incident's reports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Profile {
+    /// Region key.
+    pub region: String,
+    /// Country.
+    pub country: CountryCode,
+    /// Named areas, sorted.
+    pub names: Vec<PlaceName>,
+    /// Coordinates, sorted.
+    pub coordinates: Vec<Coordinates>,
+    /// Event types, sorted.
+    pub event_types: Vec<EventType>,
+    /// Targets, sorted.
+    pub targets: Vec<Target>,
+    /// Earliest event time.
+    pub earliest: Timestamp,
+    /// Latest event time.
+    pub latest: Timestamp,
+    /// Finest time precision seen.
+    pub finest: TimePrecision,
+    /// Coarsest time precision seen: it sets the incident's linking window.
+    pub coarsest: TimePrecision,
+}
+
+fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) {
+    if let Err(pos) = v.binary_search(&item) {
+        v.insert(pos, item);
+    }
+}
+
+impl Profile {
+    /// The profile of an incident opened by one report.
+    pub fn new(f: &Features) -> Self {
+        let mut p = Self {
+            region: f.region.clone(),
+            country: f.country,
+            names: Vec::new(),
+            coordinates: Vec::new(),
+            event_types: Vec::new(),
+            targets: Vec::new(),
+            earliest: f.occurred_at,
+            latest: f.occurred_at,
+            finest: f.precision,
+            coarsest: f.precision,
+        };
+        p.add(f);
+        p
+    }
+
+    /// Adds a report's features.
+    pub fn add(&mut self, f: &Features) {
+        for n in &f.names {
+            insert_sorted(&mut self.names, n.clone());
+        }
+        if let Some(c) = f.coordinates {
+            insert_sorted(&mut self.coordinates, c);
+        }
+        insert_sorted(&mut self.event_types, f.event_type);
+        insert_sorted(&mut self.targets, f.target);
+        self.earliest = self.earliest.min(f.occurred_at);
+        self.latest = self.latest.max(f.occurred_at);
+        self.finest = self.finest.min(f.precision);
+        self.coarsest = self.coarsest.max(f.precision);
+    }
+
+    /// Adds another incident's profile (on merge).
+    pub fn absorb(&mut self, other: &Profile) {
+        for n in &other.names {
+            insert_sorted(&mut self.names, n.clone());
+        }
+        for c in &other.coordinates {
+            insert_sorted(&mut self.coordinates, *c);
+        }
+        for e in &other.event_types {
+            insert_sorted(&mut self.event_types, *e);
+        }
+        for t in &other.targets {
+            insert_sorted(&mut self.targets, *t);
+        }
+        self.earliest = self.earliest.min(other.earliest);
+        self.latest = self.latest.max(other.latest);
+        self.finest = self.finest.min(other.finest);
+        self.coarsest = self.coarsest.max(other.coarsest);
+    }
+
+    /// The names at one level.
+    pub fn names_at(&self, level: Level) -> impl Iterator<Item = &PlaceName> {
+        self.names.iter().filter(move |n| n.level == level)
+    }
+
+    /// The day range (inclusive) in which this incident can be found by the linker.
+    pub fn day_range(&self) -> (i64, i64) {
+        let w = self.coarsest.link_window_ms();
+        let lo = self.earliest.millis().saturating_sub(w);
+        let hi = self.latest.millis().saturating_add(w);
+        (
+            lo.div_euclid(crate::core::model::DAY_MS),
+            hi.div_euclid(crate::core::model::DAY_MS),
+        )
+    }
+}

@@ -1,0 +1,196 @@
+//! How well a report matches an incident. The rules, with their reasons, are in
+//! `docs/reconciliation.md` ("Linking").
+
+use super::profile::{Features, Level, Profile};
+use crate::core::model::{Coordinates, EventFamily, EventType, Target, Timestamp};
+
+/// A report joins the best incident scoring at least this much.
+pub const LINK_THRESHOLD: i32 = 2;
+/// A report matching two or more incidents at least this strongly shows they are one.
+pub const MERGE_THRESHOLD: i32 = 4;
+/// Coordinates further apart than this cannot be one incident.
+pub const MAX_DISTANCE_KM: f64 = 30.0;
+/// Jaro-Winkler similarity above which two normalised names are taken as spelling variants.
+pub const NAME_SIMILARITY: f64 = 0.92;
+
+/// Whether two normalised names name the same place: equal, equal without spaces, one's words
+/// a subset of the other's (`karada` and `karada market`), or spelling variants.
+pub fn names_match(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let ca: String = a.chars().filter(|c| *c != ' ').collect();
+    let cb: String = b.chars().filter(|c| *c != ' ').collect();
+    if ca == cb {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let long_tokens: Vec<&str> = long.split(' ').collect();
+    if short.split(' ').all(|t| long_tokens.contains(&t)) {
+        return true;
+    }
+    strsim::jaro_winkler(&ca, &cb) >= NAME_SIMILARITY
+}
+
+fn time_gap_ms(t: Timestamp, earliest: Timestamp, latest: Timestamp) -> i64 {
+    if t < earliest {
+        earliest.millis() - t.millis()
+    } else if t > latest {
+        t.millis() - latest.millis()
+    } else {
+        0
+    }
+}
+
+/// The score of a name level: `None` when both sides name the level and nothing matches.
+fn level_score<'a>(
+    mine: impl Iterator<Item = &'a str>,
+    theirs: &[&str],
+    weight: i32,
+) -> Option<i32> {
+    let mut named = false;
+    for m in mine {
+        for t in theirs {
+            named = true;
+            if names_match(m, t) {
+                return Some(weight);
+            }
+        }
+    }
+    if named {
+        None
+    } else {
+        Some(0)
+    }
+}
+
+fn event_score(known: &[EventType], e: EventType) -> i32 {
+    known
+        .iter()
+        .map(|k| {
+            if *k == e {
+                2
+            } else if k.family() == EventFamily::Open || e.family() == EventFamily::Open {
+                0
+            } else if k.family() == e.family() {
+                1
+            } else {
+                -2
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn target_score(known: &[Target], t: Target) -> i32 {
+    known
+        .iter()
+        .map(|k| {
+            if *k == t {
+                1
+            } else if *k == Target::Unknown || t == Target::Unknown {
+                0
+            } else {
+                -1
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn distance_score(a: &[Coordinates], b: &[Coordinates]) -> Option<i32> {
+    let mut best: Option<f64> = None;
+    for x in a {
+        for y in b {
+            let d = x.distance_km(*y);
+            best = Some(best.map_or(d, |b| b.min(d)));
+        }
+    }
+    match best {
+        None => Some(0),
+        Some(d) if d > MAX_DISTANCE_KM => None,
+        Some(d) if d <= 2.0 => Some(3),
+        Some(d) if d <= 10.0 => Some(1),
+        Some(_) => Some(0),
+    }
+}
+
+/// Scores a report against an incident: `None` when they cannot be one incident (another
+/// region, outside the time window, different named places, coordinates too far apart).
+pub fn score(p: &Profile, f: &Features) -> Option<i32> {
+    if p.region != f.region {
+        return None;
+    }
+    let allowed = f
+        .precision
+        .link_window_ms()
+        .max(p.coarsest.link_window_ms());
+    if time_gap_ms(f.occurred_at, p.earliest, p.latest) > allowed {
+        return None;
+    }
+    let mut s = 0;
+    let day = f.occurred_at.day();
+    if (p.earliest.day()..=p.latest.day()).contains(&day) {
+        s += 1;
+    }
+    for (level, weight) in [(Level::Admin2, 1), (Level::Place, 3)] {
+        if let Some(n) = f.name(level) {
+            let theirs: Vec<&str> = p.names_at(level).map(|m| m.key.as_str()).collect();
+            s += level_score(std::iter::once(n.key.as_str()), &theirs, weight)?;
+        }
+    }
+    if let Some(c) = f.coordinates {
+        s += distance_score(&[c], &p.coordinates)?;
+    }
+    s += event_score(&p.event_types, f.event_type);
+    s += target_score(&p.targets, f.target);
+    Some(s)
+}
+
+/// Whether two incidents could be one: same region, overlapping windows, no conflicting names
+/// or distant coordinates. Checked before a merge.
+pub fn compatible(a: &Profile, b: &Profile) -> bool {
+    if a.region != b.region {
+        return false;
+    }
+    let allowed = a.coarsest.link_window_ms().max(b.coarsest.link_window_ms());
+    let gap = if a.latest < b.earliest {
+        b.earliest.millis() - a.latest.millis()
+    } else if b.latest < a.earliest {
+        a.earliest.millis() - b.latest.millis()
+    } else {
+        0
+    };
+    if gap > allowed {
+        return false;
+    }
+    for level in [Level::Admin2, Level::Place] {
+        let theirs: Vec<&str> = b.names_at(level).map(|n| n.key.as_str()).collect();
+        if level_score(a.names_at(level).map(|n| n.key.as_str()), &theirs, 1).is_none() {
+            return false;
+        }
+    }
+    distance_score(&a.coordinates, &b.coordinates).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::normalise_name;
+
+    fn m(a: &str, b: &str) -> bool {
+        names_match(&normalise_name(a), &normalise_name(b))
+    }
+
+    #[test]
+    fn spelling_variants_match_and_different_places_do_not() {
+        assert!(m("Karrada", "al-Karada"));
+        assert!(m("Karrada", "Karrada market"));
+        assert!(m("Tal Afar", "Talafar"));
+        assert!(m("al-Bwair", "Al Bwair village"));
+        assert!(!m("Karrada", "Palestine district"));
+        assert!(!m("Karrada", "Sadr City"));
+        assert!(!m("Palestine street", "Karrada"));
+        assert!(!m("cement factory checkpoint", "Kufa checkpoint"));
+    }
+}

@@ -1,0 +1,16 @@
+//! The pure core: linking, applying a report, estimating. No Kafka, no async runtime, no I/O, no
+//! clock: the same reports in the same order always give the same updates.
+
+pub mod engine;
+pub mod error;
+pub mod estimate;
+pub mod incident;
+pub mod limits;
+pub mod link;
+pub mod model;
+pub mod registry;
+pub mod update;
+pub mod view;
+
+pub use engine::Engine;
+pub use error::ValidationError;

@@ -1,0 +1,137 @@
+//! Identifier newtypes. Each is parsed once at the boundary and cheap to clone afterwards
+//! (`Arc<str>`), since ids are copied into evidence lists, claims and updates.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::core::error::ValidationError;
+use crate::core::limits::MAX_ID_BYTES;
+
+/// Checks the shared id rules: non-empty, at most [`MAX_ID_BYTES`], no control characters,
+/// no surrounding whitespace.
+pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
+    if s.is_empty() {
+        return Err(ValidationError::Missing {
+            field: field.to_string(),
+        });
+    }
+    if s.len() > MAX_ID_BYTES {
+        return Err(ValidationError::TooLong {
+            field: field.to_string(),
+            len: s.len(),
+            limit: MAX_ID_BYTES,
+        });
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ValidationError::Malformed {
+            field: field.to_string(),
+            reason: "contains a control character".into(),
+        });
+    }
+    if s.trim() != s {
+        return Err(ValidationError::Malformed {
+            field: field.to_string(),
+            reason: "has leading or trailing whitespace".into(),
+        });
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            /// Parses an id, enforcing the id rules (length, no control characters).
+            pub fn parse(s: &str) -> Result<Self, ValidationError> {
+                check_id($field, s)?;
+                Ok(Self(Arc::from(s)))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), &*self.0)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// The unique id of a report: the idempotency key of the whole pipeline.
+    ReportId,
+    "report_id"
+);
+id_type!(
+    /// The id of an incident, either given explicitly by a report or derived from the log.
+    IncidentId,
+    "incident_id"
+);
+id_type!(
+    /// The id of a source (publisher or claimant), e.g. `south-front`, `amaq`.
+    SourceId,
+    "source.id"
+);
+id_type!(
+    /// The id of an actor that may claim or be attributed responsibility, e.g. `islamic-state`.
+    ActorId,
+    "actor"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_enforce_their_rules() {
+        assert!(ReportId::parse("r-1").is_ok());
+        assert!(matches!(
+            ReportId::parse(""),
+            Err(ValidationError::Missing { .. })
+        ));
+        assert!(matches!(
+            ReportId::parse(&"x".repeat(MAX_ID_BYTES + 1)),
+            Err(ValidationError::TooLong {
+                limit: MAX_ID_BYTES,
+                ..
+            })
+        ));
+        assert!(ReportId::parse(&"x".repeat(MAX_ID_BYTES)).is_ok());
+        assert!(matches!(
+            SourceId::parse("a\nb"),
+            Err(ValidationError::Malformed { .. })
+        ));
+        assert!(matches!(
+            SourceId::parse(" a"),
+            Err(ValidationError::Malformed { .. })
+        ));
+    }
+}

@@ -1,0 +1,271 @@
+//! Where an incident happened: country, admin areas, place, coordinates, with a precision.
+//! Also the region key that routes one area's reports to one partition.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::text::Name;
+use crate::core::error::ValidationError;
+
+/// An ISO 3166-1 alpha-2 country code, stored upper-case.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    /// Parses a two-letter code, case-insensitively.
+    pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
+        let b = s.as_bytes();
+        if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
+            return Err(ValidationError::Malformed {
+                field: field.to_string(),
+                reason: format!("{s:?} is not a two-letter ISO 3166-1 country code"),
+            });
+        }
+        Ok(Self([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+    }
+
+    /// The code as text, e.g. `IQ`.
+    pub fn as_str(&self) -> &str {
+        // Two ASCII letters by construction.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Debug for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse("country", &s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A point on the earth in microdegrees, so that it compares, hashes and round-trips exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Coordinates {
+    lat_micro: i32,
+    lon_micro: i32,
+}
+
+impl Coordinates {
+    /// Builds coordinates from degrees, enforcing -90..=90 and -180..=180.
+    pub fn from_degrees(field: &str, lat: f64, lon: f64) -> Result<Self, ValidationError> {
+        let check = |name: &str, v: f64, lim: f64| {
+            if v.is_finite() && (-lim..=lim).contains(&v) {
+                Ok(())
+            } else {
+                Err(ValidationError::OutOfRange {
+                    field: format!("{field}.{name}"),
+                    value: v.to_string(),
+                    min: (-lim).to_string(),
+                    max: lim.to_string(),
+                })
+            }
+        };
+        check("lat", lat, 90.0)?;
+        check("lon", lon, 180.0)?;
+        // In range by the checks above, so the casts cannot saturate.
+        Ok(Self {
+            lat_micro: (lat * 1e6).round() as i32,
+            lon_micro: (lon * 1e6).round() as i32,
+        })
+    }
+
+    /// Latitude in degrees.
+    pub fn lat(self) -> f64 {
+        f64::from(self.lat_micro) / 1e6
+    }
+
+    /// Longitude in degrees.
+    pub fn lon(self) -> f64 {
+        f64::from(self.lon_micro) / 1e6
+    }
+
+    /// Great-circle distance in kilometres (haversine).
+    pub fn distance_km(self, other: Coordinates) -> f64 {
+        let (la1, lo1) = (self.lat().to_radians(), self.lon().to_radians());
+        let (la2, lo2) = (other.lat().to_radians(), other.lon().to_radians());
+        let h = ((la2 - la1) / 2.0).sin().powi(2)
+            + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+        2.0 * 6371.0 * h.sqrt().min(1.0).asin()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LatLon {
+    lat: f64,
+    lon: f64,
+}
+
+impl Serialize for Coordinates {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LatLon {
+            lat: self.lat(),
+            lon: self.lon(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Coordinates {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let ll = LatLon::deserialize(d)?;
+        Self::from_degrees("coordinates", ll.lat, ll.lon).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How precisely a report knows where an incident happened.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacePrecision {
+    /// Exact coordinates.
+    Exact,
+    /// A named place: a village, neighbourhood, checkpoint.
+    #[default]
+    Place,
+    /// The second-level area (district, city).
+    Admin2,
+    /// The first-level area (province, governorate).
+    Admin1,
+    /// Only the country.
+    Country,
+}
+
+/// Where an incident happened.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Location {
+    /// The country.
+    pub country: CountryCode,
+    /// First-level area (province, governorate), e.g. `Nineveh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin1: Option<Name>,
+    /// Second-level area (district, city), e.g. `Tal Afar`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin2: Option<Name>,
+    /// A named place, e.g. `al-Bwair`, `Karrada`, `cement factory checkpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Name>,
+    /// Coordinates, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinates: Option<Coordinates>,
+    /// How precise this location is.
+    #[serde(default)]
+    pub precision: PlacePrecision,
+}
+
+impl Location {
+    /// The region key: `iq` or `iq/karbala`. Reports with the same key meet in one partition,
+    /// and only reports with the same key are linked to one incident.
+    pub fn region_key(&self) -> String {
+        let country = self.country.as_str().to_ascii_lowercase();
+        match &self.admin1 {
+            Some(a) => format!("{country}/{}", normalise_name(a.as_str()).replace(' ', "-")),
+            None => country,
+        }
+    }
+}
+
+/// Words that describe the kind of a place rather than name it; dropped before comparison.
+const GENERIC_WORDS: &[&str] = &[
+    "district",
+    "neighbourhood",
+    "neighborhood",
+    "village",
+    "town",
+    "city",
+    "area",
+    "province",
+    "governorate",
+    "region",
+    "quarter",
+    "the",
+    "al",
+    "el",
+];
+
+/// Normalises a place name for comparison: transliterated to ASCII, lower-cased, split on
+/// anything not a letter or digit, generic words and Arabic articles dropped, doubled letters
+/// collapsed. `Karrada`, `Karada` and `al-Karrada` all become `karada`.
+pub fn normalise_name(s: &str) -> String {
+    let ascii = deunicode::deunicode(s).to_ascii_lowercase();
+    let mut out = String::with_capacity(ascii.len());
+    for token in ascii
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty() && !GENERIC_WORDS.contains(t))
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let mut prev = None;
+        for c in token.chars() {
+            if Some(c) != prev {
+                out.push(c);
+            }
+            prev = Some(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transliteration_variants_normalise_alike() {
+        assert_eq!(normalise_name("Karrada"), "karada");
+        assert_eq!(normalise_name("Karada"), "karada");
+        assert_eq!(normalise_name("al-Karrada"), "karada");
+        assert_eq!(normalise_name("Al Karrada district"), "karada");
+        assert_eq!(normalise_name("Tal-Afar"), normalise_name("Tal Afar"));
+        assert_eq!(normalise_name("Palestine district"), "palestine");
+        assert_eq!(normalise_name("Karbalā’"), "karbala");
+    }
+
+    #[test]
+    fn region_key_uses_country_and_admin1() {
+        let loc = Location {
+            country: CountryCode::parse("c", "iq").unwrap(),
+            admin1: Some(Name::parse("a", "Karbala").unwrap()),
+            admin2: None,
+            place: None,
+            coordinates: None,
+            precision: PlacePrecision::Admin1,
+        };
+        assert_eq!(loc.region_key(), "iq/karbala");
+        let loc = Location {
+            admin1: None,
+            ..loc
+        };
+        assert_eq!(loc.region_key(), "iq");
+    }
+
+    #[test]
+    fn coordinates_validate_and_measure() {
+        assert!(Coordinates::from_degrees("c", 91.0, 0.0).is_err());
+        assert!(Coordinates::from_degrees("c", 0.0, f64::NAN).is_err());
+        let baghdad = Coordinates::from_degrees("c", 33.3152, 44.3661).unwrap();
+        let karbala = Coordinates::from_degrees("c", 32.6160, 44.0249).unwrap();
+        let d = baghdad.distance_km(karbala);
+        assert!((80.0..90.0).contains(&d), "{d}");
+    }
+}

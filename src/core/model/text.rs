@@ -1,0 +1,101 @@
+//! Validated free-text newtypes: names and URLs.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::core::error::ValidationError;
+use crate::core::limits::{MAX_NAME_BYTES, MAX_URL_BYTES};
+
+fn check_text(field: &str, s: &str, limit: usize) -> Result<(), ValidationError> {
+    if s.trim().is_empty() {
+        return Err(ValidationError::Missing {
+            field: field.to_string(),
+        });
+    }
+    if s.len() > limit {
+        return Err(ValidationError::TooLong {
+            field: field.to_string(),
+            len: s.len(),
+            limit,
+        });
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ValidationError::Malformed {
+            field: field.to_string(),
+            reason: "contains a control character".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A human-readable name (place, admin area, source name): non-empty, at most
+/// [`MAX_NAME_BYTES`], no control characters.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(Arc<str>);
+
+impl Name {
+    /// Parses a name, enforcing its rules.
+    pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
+        check_text(field, s, MAX_NAME_BYTES)?;
+        Ok(Self(Arc::from(s)))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A link to the published item: at most [`MAX_URL_BYTES`], `http://` or `https://`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Url(Arc<str>);
+
+impl Url {
+    /// Parses a URL, enforcing its rules.
+    pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
+        check_text(field, s, MAX_URL_BYTES)?;
+        if !(s.starts_with("http://") || s.starts_with("https://")) || s.contains(' ') {
+            return Err(ValidationError::Malformed {
+                field: field.to_string(),
+                reason: "not an http(s) URL".into(),
+            });
+        }
+        Ok(Self(Arc::from(s)))
+    }
+
+    /// The URL as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! text_serde {
+    ($name:ident, $field:literal) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{:?}", &*self.0)
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Self::parse($field, &s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+text_serde!(Name, "name");
+text_serde!(Url, "url");

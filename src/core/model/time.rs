@@ -1,0 +1,181 @@
+//! Points in time as the core sees them: Unix milliseconds, with a precision for event times.
+//! The core never reads the wall clock; every time comes from a report.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::core::error::ValidationError;
+use crate::core::limits::{MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS};
+
+/// Milliseconds since the Unix epoch, within [`MIN_TIMESTAMP_MS`]..=[`MAX_TIMESTAMP_MS`].
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// Milliseconds in one hour.
+pub const HOUR_MS: i64 = 3_600_000;
+/// Milliseconds in one day.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+impl Timestamp {
+    /// Builds a timestamp from Unix milliseconds, enforcing the accepted range.
+    pub fn from_millis(field: &str, ms: i64) -> Result<Self, ValidationError> {
+        if !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&ms) {
+            return Err(ValidationError::OutOfRange {
+                field: field.to_string(),
+                value: ms.to_string(),
+                min: MIN_TIMESTAMP_MS.to_string(),
+                max: MAX_TIMESTAMP_MS.to_string(),
+            });
+        }
+        Ok(Self(ms))
+    }
+
+    /// Parses an RFC 3339 timestamp (`2017-08-13T09:30:00Z`), enforcing the accepted range.
+    pub fn parse_rfc3339(field: &str, s: &str) -> Result<Self, ValidationError> {
+        let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ValidationError::Malformed {
+            field: field.to_string(),
+            reason: format!("not an RFC 3339 timestamp ({e})"),
+        })?;
+        let ms = i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).map_err(|_| {
+            ValidationError::OutOfRange {
+                field: field.to_string(),
+                value: s.to_string(),
+                min: "1900-01-01T00:00:00Z".into(),
+                max: "2100-01-01T00:00:00Z".into(),
+            }
+        })?;
+        Self::from_millis(field, ms)
+    }
+
+    /// Unix milliseconds.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// The day number since the epoch (floor), used to bucket incidents for linking.
+    pub fn day(self) -> i64 {
+        self.0.div_euclid(DAY_MS)
+    }
+
+    /// The date as `YYYYMMDD`, used in derived incident ids.
+    pub fn compact_date(self) -> String {
+        match OffsetDateTime::from_unix_timestamp(self.0.div_euclid(1000)) {
+            Ok(dt) => format!("{:04}{:02}{:02}", dt.year(), u8::from(dt.month()), dt.day()),
+            Err(_) => "00000000".into(),
+        }
+    }
+
+    /// RFC 3339 text with millisecond precision when needed, always in UTC.
+    pub fn to_rfc3339(self) -> String {
+        let secs = self.0.div_euclid(1000);
+        let millis = self.0.rem_euclid(1000);
+        // In range by construction: MIN/MAX_TIMESTAMP_MS are far inside `time`'s range.
+        let Ok(dt) = OffsetDateTime::from_unix_timestamp(secs) else {
+            return self.0.to_string();
+        };
+        let base = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        );
+        if millis == 0 {
+            format!("{base}Z")
+        } else {
+            format!("{base}.{millis:03}Z")
+        }
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_rfc3339())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse_rfc3339("timestamp", &s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How precisely a report knows when an incident happened. Coarser precision widens the
+/// window in which two reports can be linked.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TimePrecision {
+    /// Known to the minute.
+    Exact,
+    /// Known to the hour.
+    Hour,
+    /// Known to the day (the timestamp is that day's midnight UTC).
+    #[default]
+    Day,
+    /// Known to the week.
+    Week,
+    /// Known to the month.
+    Month,
+}
+
+impl TimePrecision {
+    /// The largest gap between two event times at this precision that can still be one incident.
+    pub fn link_window_ms(self) -> i64 {
+        match self {
+            Self::Exact => 6 * HOUR_MS,
+            Self::Hour => 12 * HOUR_MS,
+            // A day-precision date may be local time anywhere: allow the neighbouring day.
+            Self::Day => 36 * HOUR_MS,
+            Self::Week => 7 * DAY_MS,
+            Self::Month => 31 * DAY_MS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trips_and_enforces_range() {
+        let t = Timestamp::parse_rfc3339("t", "2017-08-13T09:30:00Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2017-08-13T09:30:00Z");
+        assert_eq!(t.compact_date(), "20170813");
+        let t = Timestamp::parse_rfc3339("t", "2017-08-13T09:30:00.250+02:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2017-08-13T07:30:00.250Z");
+        assert!(matches!(
+            Timestamp::parse_rfc3339("t", "1899-12-31T23:59:59Z"),
+            Err(ValidationError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            Timestamp::parse_rfc3339("t", "2100-01-01T00:00:01Z"),
+            Err(ValidationError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            Timestamp::parse_rfc3339("t", "yesterday"),
+            Err(ValidationError::Malformed { .. })
+        ));
+        let before_epoch = Timestamp::from_millis("t", -1).unwrap();
+        assert_eq!(before_epoch.to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+}

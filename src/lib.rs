@@ -1,0 +1,8 @@
+//! reckon: reads raw news reports about violent incidents, links them to incidents, keeps
+//! per-incident state and publishes reconciled incident updates.
+//!
+//! - [`core`]: the pure, deterministic fold (model, linking, estimation, updates).
+//! - [`wire`]: the JSON and protobuf forms of reports and updates, and boundary validation.
+
+pub mod core;
+pub mod wire;

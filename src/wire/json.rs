@@ -1,0 +1,53 @@
+//! The JSON form: one report or update per message (or per line in a file).
+
+use serde::de::DeserializeOwned;
+
+use super::error::DecodeError;
+use super::raw::RawReport;
+use super::validate::validate;
+use crate::core::limits::MAX_MESSAGE_BYTES;
+use crate::core::model::Report;
+use crate::core::update::Update;
+
+fn check_size(bytes: &[u8]) -> Result<(), DecodeError> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            limit: MAX_MESSAGE_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Parses JSON, reporting the path of the first error.
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| DecodeError::Json {
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
+/// Decodes and validates a JSON report.
+pub fn decode_report(bytes: &[u8]) -> Result<Report, DecodeError> {
+    check_size(bytes)?;
+    let raw: RawReport = parse(bytes)?;
+    Ok(validate(&raw)?)
+}
+
+/// Encodes a report as compact JSON.
+pub fn encode_report(report: &Report) -> Vec<u8> {
+    // Serialising plain structs of strings and numbers into memory cannot fail.
+    serde_json::to_vec(&RawReport::from(report)).unwrap_or_default()
+}
+
+/// Decodes a JSON update.
+pub fn decode_update(bytes: &[u8]) -> Result<Update, DecodeError> {
+    parse(bytes)
+}
+
+/// Encodes an update as compact JSON. Field order is declaration order and every list in the
+/// view is sorted, so equal updates give equal bytes.
+pub fn encode_update(update: &Update) -> Vec<u8> {
+    serde_json::to_vec(update).unwrap_or_default()
+}

@@ -1,0 +1,297 @@
+//! Parse, don't validate: turns a [`RawReport`] into a [`Report`], or the first violation as a
+//! typed [`ValidationError`] that names the field (with its full path) and the limit.
+
+use std::collections::BTreeSet;
+
+use super::raw::{
+    RawAssertion, RawClaim, RawCoordinates, RawFieldKey, RawIncident, RawLocation, RawReport,
+    RawSource,
+};
+use crate::core::error::ValidationError;
+use crate::core::limits::{MAX_CLAIMS_PER_REPORT, SCHEMA_VERSION};
+use crate::core::model::{
+    ActorId, Assertion, Claim, Coordinates, CountryCode, FieldKey, IncidentId, IncidentRef,
+    Location, Name, Report, ReportId, Source, SourceId, Timestamp, Url,
+};
+
+fn at<T>(r: Result<T, ValidationError>, path: &str) -> Result<T, ValidationError> {
+    r.map_err(|e| relabel(e, path))
+}
+
+/// Replaces the leaf label a newtype parser put on an error with the full path.
+fn relabel(e: ValidationError, path: &str) -> ValidationError {
+    match e {
+        ValidationError::Missing { .. } => ValidationError::Missing { field: path.into() },
+        ValidationError::TooLong { len, limit, .. } => ValidationError::TooLong {
+            field: path.into(),
+            len,
+            limit,
+        },
+        ValidationError::TooMany { count, limit, .. } => ValidationError::TooMany {
+            field: path.into(),
+            count,
+            limit,
+        },
+        ValidationError::OutOfRange {
+            field,
+            value,
+            min,
+            max,
+        } => {
+            // Keep sub-field suffixes such as `.lat` that the parser added.
+            let suffix = field.rsplit_once('.').map(|(_, s)| s).filter(|s| {
+                *s == "lat" || *s == "lon" || *s == "value" || *s == "min" || *s == "max"
+            });
+            ValidationError::OutOfRange {
+                field: match suffix {
+                    Some(s) => format!("{path}.{s}"),
+                    None => path.into(),
+                },
+                value,
+                min,
+                max,
+            }
+        }
+        ValidationError::Malformed { reason, .. } => ValidationError::Malformed {
+            field: path.into(),
+            reason,
+        },
+        other @ ValidationError::UnsupportedSchema { .. } => other,
+    }
+}
+
+fn name(s: &Option<String>, path: &str) -> Result<Option<Name>, ValidationError> {
+    s.as_deref().map(|v| Name::parse(path, v)).transpose()
+}
+
+fn source(raw: &RawSource, path: &str) -> Result<Source, ValidationError> {
+    Ok(Source {
+        id: at(SourceId::parse(&raw.id), &format!("{path}.id"))?,
+        name: name(&raw.name, &format!("{path}.name"))?,
+        kind: raw.kind,
+        affiliated_with: raw
+            .affiliated_with
+            .as_deref()
+            .map(|a| at(SourceId::parse(a), &format!("{path}.affiliated_with")))
+            .transpose()?,
+    })
+}
+
+fn coordinates(raw: &RawCoordinates, path: &str) -> Result<Coordinates, ValidationError> {
+    Coordinates::from_degrees(path, raw.lat, raw.lon)
+}
+
+fn location(raw: &RawLocation, path: &str) -> Result<Location, ValidationError> {
+    Ok(Location {
+        country: CountryCode::parse(&format!("{path}.country"), &raw.country)?,
+        admin1: name(&raw.admin1, &format!("{path}.admin1"))?,
+        admin2: name(&raw.admin2, &format!("{path}.admin2"))?,
+        place: name(&raw.place, &format!("{path}.place"))?,
+        coordinates: raw
+            .coordinates
+            .as_ref()
+            .map(|c| coordinates(c, &format!("{path}.coordinates")))
+            .transpose()?,
+        precision: raw.precision,
+    })
+}
+
+fn incident(raw: &RawIncident) -> Result<IncidentRef, ValidationError> {
+    Ok(IncidentRef {
+        incident_id: raw
+            .incident_id
+            .as_deref()
+            .map(|i| at(IncidentId::parse(i), "incident.incident_id"))
+            .transpose()?,
+        occurred_at: Timestamp::parse_rfc3339("incident.occurred_at", &raw.occurred_at)?,
+        time_precision: raw.time_precision,
+        location: location(&raw.location, "incident.location")?,
+        event_type: raw.event_type,
+        target: raw.target,
+    })
+}
+
+fn field_key(raw: &RawFieldKey, path: &str) -> Result<FieldKey, ValidationError> {
+    Ok(match raw {
+        RawFieldKey::Casualties { party, outcome } => FieldKey::Casualties {
+            party: *party,
+            outcome: *outcome,
+        },
+        RawFieldKey::Responsibility { actor } => FieldKey::Responsibility {
+            actor: at(ActorId::parse(actor), &format!("{path}.actor"))?,
+        },
+        RawFieldKey::Cause => FieldKey::Cause,
+        RawFieldKey::Outcome => FieldKey::Outcome,
+    })
+}
+
+fn assertion(raw: &RawAssertion, path: &str) -> Result<Assertion, ValidationError> {
+    Ok(match raw {
+        RawAssertion::Casualties {
+            party,
+            outcome,
+            count,
+        } => Assertion::Casualties {
+            party: *party,
+            outcome: *outcome,
+            count: count.validate(&format!("{path}.count"))?,
+        },
+        RawAssertion::Responsibility { actor, stance } => Assertion::Responsibility {
+            actor: at(ActorId::parse(actor), &format!("{path}.actor"))?,
+            stance: *stance,
+        },
+        RawAssertion::Cause { cause } => Assertion::Cause { cause: *cause },
+        RawAssertion::Outcome { outcome } => Assertion::Outcome { outcome: *outcome },
+        RawAssertion::Retraction { retracts } => Assertion::Retraction {
+            retracts: field_key(retracts, &format!("{path}.retracts"))?,
+        },
+    })
+}
+
+fn claim(raw: &RawClaim, path: &str, published_at: Timestamp) -> Result<Claim, ValidationError> {
+    Ok(Claim {
+        claimant: source(&raw.claimant, &format!("{path}.claimant"))?,
+        stated_at: match &raw.stated_at {
+            Some(s) => Timestamp::parse_rfc3339(&format!("{path}.stated_at"), s)?,
+            None => published_at,
+        },
+        assertion: assertion(&raw.assertion, path)?,
+    })
+}
+
+/// Validates a raw report.
+pub fn validate(raw: &RawReport) -> Result<Report, ValidationError> {
+    if raw.schema_version != SCHEMA_VERSION {
+        return Err(ValidationError::UnsupportedSchema {
+            found: raw.schema_version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let report_id = at(ReportId::parse(&raw.report_id), "report_id")?;
+    let publisher = source(&raw.publisher, "publisher")?;
+    let published_at = Timestamp::parse_rfc3339("published_at", &raw.published_at)?;
+    let url = raw
+        .url
+        .as_deref()
+        .map(|u| Url::parse("url", u))
+        .transpose()?;
+    let incident = incident(&raw.incident)?;
+    if raw.claims.len() > MAX_CLAIMS_PER_REPORT {
+        return Err(ValidationError::TooMany {
+            field: "claims".into(),
+            count: raw.claims.len(),
+            limit: MAX_CLAIMS_PER_REPORT,
+        });
+    }
+    let mut claims = Vec::with_capacity(raw.claims.len());
+    let mut fields = BTreeSet::new();
+    for (i, c) in raw.claims.iter().enumerate() {
+        let path = format!("claims[{i}]");
+        let c = claim(c, &path, published_at)?;
+        // One statement per claimant and field: two would leave the correction order undefined.
+        if !fields.insert((c.claimant.id.clone(), c.assertion.field())) {
+            return Err(ValidationError::Malformed {
+                field: path,
+                reason: format!(
+                    "a second claim by {} on the same field in one report",
+                    c.claimant.id
+                ),
+            });
+        }
+        claims.push(c);
+    }
+    Ok(Report {
+        report_id,
+        publisher,
+        published_at,
+        url,
+        incident,
+        claims,
+    })
+}
+
+fn raw_source(s: &Source) -> RawSource {
+    RawSource {
+        id: s.id.to_string(),
+        name: s.name.as_ref().map(ToString::to_string),
+        kind: s.kind,
+        affiliated_with: s.affiliated_with.as_ref().map(ToString::to_string),
+    }
+}
+
+fn raw_field_key(f: &FieldKey) -> RawFieldKey {
+    match f {
+        FieldKey::Casualties { party, outcome } => RawFieldKey::Casualties {
+            party: *party,
+            outcome: *outcome,
+        },
+        FieldKey::Responsibility { actor } => RawFieldKey::Responsibility {
+            actor: actor.to_string(),
+        },
+        FieldKey::Cause => RawFieldKey::Cause,
+        FieldKey::Outcome => RawFieldKey::Outcome,
+    }
+}
+
+impl From<&Report> for RawReport {
+    fn from(r: &Report) -> Self {
+        let loc = &r.incident.location;
+        RawReport {
+            schema_version: SCHEMA_VERSION,
+            report_id: r.report_id.to_string(),
+            publisher: raw_source(&r.publisher),
+            published_at: r.published_at.to_rfc3339(),
+            url: r.url.as_ref().map(ToString::to_string),
+            incident: RawIncident {
+                incident_id: r.incident.incident_id.as_ref().map(ToString::to_string),
+                occurred_at: r.incident.occurred_at.to_rfc3339(),
+                time_precision: r.incident.time_precision,
+                location: RawLocation {
+                    country: loc.country.to_string(),
+                    admin1: loc.admin1.as_ref().map(ToString::to_string),
+                    admin2: loc.admin2.as_ref().map(ToString::to_string),
+                    place: loc.place.as_ref().map(ToString::to_string),
+                    coordinates: loc.coordinates.map(|c| RawCoordinates {
+                        lat: c.lat(),
+                        lon: c.lon(),
+                    }),
+                    precision: loc.precision,
+                },
+                event_type: r.incident.event_type,
+                target: r.incident.target,
+            },
+            claims: r
+                .claims
+                .iter()
+                .map(|c| RawClaim {
+                    claimant: raw_source(&c.claimant),
+                    stated_at: (c.stated_at != r.published_at).then(|| c.stated_at.to_rfc3339()),
+                    assertion: match &c.assertion {
+                        Assertion::Casualties {
+                            party,
+                            outcome,
+                            count,
+                        } => RawAssertion::Casualties {
+                            party: *party,
+                            outcome: *outcome,
+                            count: *count,
+                        },
+                        Assertion::Responsibility { actor, stance } => {
+                            RawAssertion::Responsibility {
+                                actor: actor.to_string(),
+                                stance: *stance,
+                            }
+                        }
+                        Assertion::Cause { cause } => RawAssertion::Cause { cause: *cause },
+                        Assertion::Outcome { outcome } => {
+                            RawAssertion::Outcome { outcome: *outcome }
+                        }
+                        Assertion::Retraction { retracts } => RawAssertion::Retraction {
+                            retracts: raw_field_key(retracts),
+                        },
+                    },
+                })
+                .collect(),
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //! per-incident state and publishes reconciled incident updates.
 //!
 //! - [`core`]: the pure, deterministic fold (model, linking, estimation, updates).
+//! - [`adapters`]: Kafka and the other edges.
 //! - [`wire`]: the JSON and protobuf forms of reports and updates, and boundary validation.
 
+pub mod adapters;
 pub mod core;
 pub mod wire;

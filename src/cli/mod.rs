@@ -1,6 +1,11 @@
 //! Command-line interface: one module per subcommand.
 
+mod demo;
+mod feed;
 mod reconcile;
+mod replay;
+mod run;
+mod subscribe;
 
 use std::process::ExitCode;
 
@@ -16,6 +21,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs the processor: consumes reports, publishes reconciled updates.
+    Run(run::Args),
+    /// Sends reports (JSON lines or protobuf) to the reports topic.
+    Feed(feed::Args),
+    /// Tails the updates topic.
+    Subscribe(subscribe::Args),
+    /// Rebuilds state from the reports topic; `--verify` compares it with the updates topic.
+    Replay(replay::Args),
+    /// Runs everything on an in-process mock cluster with the seed article's reports.
+    Demo(demo::Args),
     /// Folds JSON-lines reports offline and prints the updates as JSON lines.
     Reconcile(reconcile::Args),
 }
@@ -24,6 +39,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Feed(args) => feed::run(args),
+        Command::Subscribe(args) => subscribe::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Reconcile(args) => reconcile::run(args),
     };
     match result {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (the Tansu broker,
+# into a cache outside the repository, reused when present), then checks formatting, lints and
+# runs every test, the real-broker ones included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RECKON_TANSU_BIN="$(scripts/install-tansu.sh)"
+export RECKON_TANSU_BIN
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked

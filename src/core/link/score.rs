@@ -68,10 +68,11 @@ fn event_score(known: &[EventType], e: EventType) -> i32 {
     known
         .iter()
         .map(|k| {
-            if *k == e {
-                2
-            } else if k.family() == EventFamily::Open || e.family() == EventFamily::Open {
+            // Unknown or other says nothing, even when both sides say it.
+            if k.family() == EventFamily::Open || e.family() == EventFamily::Open {
                 0
+            } else if *k == e {
+                2
             } else if k.family() == e.family() {
                 1
             } else {
@@ -86,10 +87,10 @@ fn target_score(known: &[Target], t: Target) -> i32 {
     known
         .iter()
         .map(|k| {
-            if *k == t {
-                1
-            } else if *k == Target::Unknown || t == Target::Unknown {
+            if *k == Target::Unknown || t == Target::Unknown {
                 0
+            } else if *k == t {
+                1
             } else {
                 -1
             }

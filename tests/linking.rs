@@ -1,0 +1,244 @@
+//! Linking: explicit ids, transliteration variants, districts, coordinates, time windows, merges.
+
+use reckon::core::model::IncidentId;
+use reckon::core::registry::SourceRegistry;
+use reckon::core::update::{MergeNotice, Update};
+use reckon::core::Engine;
+use reckon::wire::json;
+use serde_json::{json, Value};
+
+/// A report with one casualty claim by a witness; `loc` and `extra` override the defaults.
+fn report(id: &str, minute: u32, loc: Value, extra: Value) -> reckon::core::model::Report {
+    let mut r = json!({
+        "report_id": id,
+        "publisher": {"id": "daily-news", "kind": "independent_media"},
+        "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
+        "incident": {
+            "occurred_at": "2017-08-13T00:00:00Z",
+            "time_precision": "day",
+            "location": loc,
+            "event_type": "vbied",
+            "target": "civilians"
+        },
+        "claims": [{
+            "claimant": {"id": format!("witness-{id}"), "kind": "witness"},
+            "kind": "casualties", "party": "civilians", "outcome": "killed",
+            "count": {"qualifier": "exact", "value": 3}
+        }]
+    });
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            if k == "incident" {
+                for (ik, iv) in v.as_object().unwrap() {
+                    r["incident"][ik] = iv.clone();
+                }
+            } else {
+                r[k] = v;
+            }
+        }
+    }
+    json::decode_report(r.to_string().as_bytes()).expect("valid test report")
+}
+
+fn baghdad(place: &str) -> Value {
+    json!({"country": "IQ", "admin1": "Baghdad", "admin2": "Baghdad", "place": place})
+}
+
+fn apply_all(reports: &[reckon::core::model::Report]) -> (Engine, Vec<Update>) {
+    let mut e = Engine::new(SourceRegistry::default());
+    let updates = reports.iter().flat_map(|r| e.apply(r)).collect();
+    (e, updates)
+}
+
+#[test]
+fn transliteration_variants_join_one_incident() {
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        report("b", 1, baghdad("Karada"), json!({})),
+        report("c", 2, baghdad("al-Karrada"), json!({})),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+    let v = &e.views()[0];
+    assert_eq!(v.evidence.len(), 3);
+    assert_eq!(
+        v.location.places.len(),
+        3,
+        "every spelling kept for the record"
+    );
+}
+
+#[test]
+fn same_day_attacks_in_different_districts_stay_two() {
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        report("b", 1, baghdad("Palestine district"), json!({})),
+        report("c", 2, baghdad("al-Karada"), json!({})),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
+    let sizes: Vec<usize> = e.views().iter().map(|v| v.evidence.len()).collect();
+    assert!(sizes.contains(&2) && sizes.contains(&1));
+}
+
+#[test]
+fn different_provinces_and_far_apart_days_do_not_link() {
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        report(
+            "b",
+            1,
+            json!({"country": "IQ", "admin1": "Basra", "place": "Karrada"}),
+            json!({}),
+        ),
+        report(
+            "c",
+            2,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": "2017-08-20T00:00:00Z"}}),
+        ),
+    ]);
+    assert_eq!(e.live_incidents(), 3);
+}
+
+#[test]
+fn coordinates_link_nearby_and_separate_distant_reports() {
+    let near = |id: &str, m: u32, lat: f64| {
+        report(
+            id,
+            m,
+            json!({"country": "IQ", "admin1": "Baghdad", "coordinates": {"lat": lat, "lon": 44.42}, "precision": "exact"}),
+            json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+        )
+    };
+    let (e, _) = apply_all(&[
+        near("a", 0, 33.300),
+        near("b", 1, 33.305),
+        near("c", 2, 33.9),
+    ]);
+    assert_eq!(
+        e.live_incidents(),
+        2,
+        "0.5 km apart link; 66 km apart do not"
+    );
+}
+
+#[test]
+fn explicit_incident_id_wins_over_matching() {
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        // b names acled-123 and matches a's incident strongly: a's incident is absorbed.
+        report(
+            "b",
+            1,
+            baghdad("Karrada"),
+            json!({"incident": {"incident_id": "acled-123"}}),
+        ),
+        // c names acled-123 from elsewhere in the city: the explicit id still wins.
+        report(
+            "c",
+            2,
+            baghdad("Sadr City"),
+            json!({"incident": {"incident_id": "acled-123"}}),
+        ),
+        // d names nothing and matches acled-123.
+        report("d", 3, baghdad("al-Karrada"), json!({})),
+    ]);
+    let id = IncidentId::parse("acled-123").unwrap();
+    let explicit = e.incident(&id).expect("the explicit incident exists");
+    assert!(explicit.is_live());
+    assert_eq!(e.live_incidents(), 1);
+    assert_eq!(e.view(&id).unwrap().evidence.len(), 4);
+}
+
+#[test]
+fn explicit_incidents_are_never_merged_into_each_other() {
+    let (e, _) = apply_all(&[
+        report(
+            "a",
+            0,
+            baghdad("Karrada"),
+            json!({"incident": {"incident_id": "x-1"}}),
+        ),
+        report(
+            "b",
+            1,
+            baghdad("Karrada"),
+            json!({"incident": {"incident_id": "x-2"}}),
+        ),
+        report("c", 2, baghdad("Karrada"), json!({})),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
+}
+
+#[test]
+fn ids_are_deterministic_functions_of_the_log() {
+    let reports = [
+        report("a", 0, baghdad("Karrada"), json!({})),
+        report("b", 1, baghdad("Palestine district"), json!({})),
+    ];
+    let (e1, u1) = apply_all(&reports);
+    let (e2, u2) = apply_all(&reports);
+    assert_eq!(u1, u2);
+    let ids: Vec<String> = e1
+        .views()
+        .iter()
+        .map(|v| v.incident_id.to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        e2.views()
+            .iter()
+            .map(|v| v.incident_id.to_string())
+            .collect::<Vec<_>>()
+    );
+    assert!(ids.iter().all(|i| i.starts_with("iq-20170813-")), "{ids:?}");
+}
+
+#[test]
+fn later_evidence_merges_two_incidents_and_says_so() {
+    // a names the village; b gives only coordinates: too little in common to link.
+    let a = report(
+        "a",
+        0,
+        json!({"country": "IQ", "admin1": "Nineveh", "place": "al-Bwair"}),
+        json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+    );
+    let b = report(
+        "b",
+        1,
+        json!({"country": "IQ", "admin1": "Nineveh", "coordinates": {"lat": 36.38, "lon": 42.50}, "precision": "exact"}),
+        json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+    );
+    // c names the village and gives coordinates next to b's: it is both.
+    let c = report(
+        "c",
+        2,
+        json!({"country": "IQ", "admin1": "Nineveh", "place": "Al Bwair village", "coordinates": {"lat": 36.381, "lon": 42.501}, "precision": "exact"}),
+        json!({"incident": {"event_type": "shelling", "target": "military"}}),
+    );
+    let (e, updates) = apply_all(&[a, b, c]);
+    assert_eq!(e.live_incidents(), 1);
+    let last_two = &updates[updates.len() - 2..];
+    let absorbed = &last_two[0];
+    let survivor = &last_two[1];
+    assert!(absorbed.view.is_none());
+    assert_eq!(absorbed.changes, vec!["merged".to_string()]);
+    assert_eq!(
+        absorbed.merge,
+        Some(MergeNotice::AbsorbedInto {
+            incident_id: survivor.incident_id.clone()
+        })
+    );
+    assert_eq!(
+        survivor.merge,
+        Some(MergeNotice::Absorbed {
+            incidents: vec![absorbed.incident_id.clone()]
+        })
+    );
+    assert!(survivor.changes.contains(&"merged".to_string()));
+    assert_eq!(survivor.view.as_ref().unwrap().evidence.len(), 3);
+    // The absorbed id points at the survivor.
+    assert_eq!(
+        e.view(&absorbed.incident_id).unwrap().incident_id,
+        survivor.incident_id
+    );
+}

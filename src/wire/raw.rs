@@ -3,7 +3,9 @@
 //! [`crate::core::model::Report`] or a typed error naming the field. The protobuf form is mapped
 //! onto this same struct, so both forms pass through one validator.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use crate::core::limits::SCHEMA_VERSION;
 use crate::core::model::{
@@ -117,8 +119,10 @@ pub struct RawCoordinates {
     pub lon: f64,
 }
 
-/// A claim as received.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A claim as received. Its JSON form is flat (`claimant`, `stated_at`, `kind` and the kind's
+/// fields side by side); it is read field by field so that a malformed field is named in the
+/// error (a derived flattened, tagged form would only name the claim).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RawClaim {
     /// Who makes it.
     pub claimant: RawSource,
@@ -131,7 +135,7 @@ pub struct RawClaim {
 }
 
 /// What a claim asserts, as received.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RawAssertion {
     /// A casualty count.
@@ -187,4 +191,109 @@ pub enum RawFieldKey {
     Cause,
     /// Outcome.
     Outcome,
+}
+
+/// Deserialises a JSON value, naming the path of the first error below `prefix`.
+fn at_path<T: DeserializeOwned, E: serde::de::Error>(v: Value, prefix: &str) -> Result<T, E> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match (prefix.is_empty(), inner.as_str()) {
+            (true, p) => p.to_string(),
+            (false, ".") => prefix.to_string(),
+            (false, p) => format!("{prefix}.{p}"),
+        };
+        E::custom(format!("{path}: {}", e.into_inner()))
+    })
+}
+
+#[derive(Deserialize)]
+struct CasualtiesFields {
+    party: Party,
+    outcome: Harm,
+    count: Quantity,
+}
+
+#[derive(Deserialize)]
+struct ResponsibilityFields {
+    actor: String,
+    stance: Stance,
+}
+
+#[derive(Deserialize)]
+struct CauseFields {
+    cause: Cause,
+}
+
+#[derive(Deserialize)]
+struct OutcomeFields {
+    outcome: AttackOutcome,
+}
+
+#[derive(Deserialize)]
+struct RetractionFields {
+    retracts: RawFieldKey,
+}
+
+const KINDS: &[&str] = &[
+    "casualties",
+    "responsibility",
+    "cause",
+    "outcome",
+    "retraction",
+];
+
+impl<'de> Deserialize<'de> for RawClaim {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut map = Map::<String, Value>::deserialize(d)?;
+        let claimant = map
+            .remove("claimant")
+            .ok_or_else(|| D::Error::missing_field("claimant"))?;
+        let claimant: RawSource = at_path(claimant, "claimant")?;
+        let stated_at = match map.remove("stated_at") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(at_path(v, "stated_at")?),
+        };
+        let kind: String = match map.remove("kind") {
+            Some(v) => at_path(v, "kind")?,
+            None => return Err(D::Error::missing_field("kind")),
+        };
+        let rest = Value::Object(map);
+        let assertion = match kind.as_str() {
+            "casualties" => {
+                let f: CasualtiesFields = at_path(rest, "")?;
+                RawAssertion::Casualties {
+                    party: f.party,
+                    outcome: f.outcome,
+                    count: f.count,
+                }
+            }
+            "responsibility" => {
+                let f: ResponsibilityFields = at_path(rest, "")?;
+                RawAssertion::Responsibility {
+                    actor: f.actor,
+                    stance: f.stance,
+                }
+            }
+            "cause" => {
+                let f: CauseFields = at_path(rest, "")?;
+                RawAssertion::Cause { cause: f.cause }
+            }
+            "outcome" => {
+                let f: OutcomeFields = at_path(rest, "")?;
+                RawAssertion::Outcome { outcome: f.outcome }
+            }
+            "retraction" => {
+                let f: RetractionFields = at_path(rest, "")?;
+                RawAssertion::Retraction {
+                    retracts: f.retracts,
+                }
+            }
+            other => return Err(D::Error::unknown_variant(other, KINDS)),
+        };
+        Ok(RawClaim {
+            claimant,
+            stated_at,
+            assertion,
+        })
+    }
 }

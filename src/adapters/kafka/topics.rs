@@ -147,12 +147,8 @@ pub async fn ensure_topics(
         let opts = AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT));
         for result in admin.create_topics(new.iter(), &opts).await? {
             match result {
-                Ok(_) => {}
-                Err((topic, code))
-                    if code == rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists =>
-                {
-                    let _ = topic;
-                }
+                // Another instance may have created it in the meantime.
+                Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((topic, code)) => {
                     return Err(TopicError::Create {
                         topic,

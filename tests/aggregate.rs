@@ -1,0 +1,399 @@
+//! The incident aggregate: idempotence, corrections by `published_at`, retractions, relays,
+//! party claims, qualifiers and vague words, categorical fields and grades.
+
+use reckon::core::model::{Harm, Party, Report};
+use reckon::core::registry::SourceRegistry;
+use reckon::core::update::Update;
+use reckon::core::view::{CasualtyEstimate, Grade, IncidentView};
+use reckon::core::Engine;
+use reckon::wire::json;
+use serde_json::{json, Value};
+
+fn claimant(id: &str, kind: &str) -> Value {
+    json!({"id": id, "kind": kind})
+}
+
+fn killed(by: Value, count: Value) -> Value {
+    json!({"claimant": by, "kind": "casualties", "party": "civilians", "outcome": "killed", "count": count})
+}
+
+fn exact(n: u32) -> Value {
+    json!({"qualifier": "exact", "value": n})
+}
+
+/// A report about one Karrada bombing, published at `minute` past 10:00 by `publisher`.
+fn report(id: &str, minute: u32, publisher: Value, claims: Vec<Value>) -> Report {
+    let r = json!({
+        "report_id": id,
+        "publisher": publisher,
+        "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
+        "incident": {
+            "occurred_at": "2017-08-13T00:00:00Z",
+            "location": {"country": "IQ", "admin1": "Baghdad", "place": "Karrada"},
+            "event_type": "vbied", "target": "civilians"
+        },
+        "claims": claims
+    });
+    json::decode_report(r.to_string().as_bytes()).expect("valid test report")
+}
+
+fn media(id: &str) -> Value {
+    claimant(id, "independent_media")
+}
+
+fn fold(reports: &[Report]) -> (Vec<Update>, IncidentView) {
+    let mut e = Engine::new(SourceRegistry::default());
+    let updates: Vec<Update> = reports.iter().flat_map(|r| e.apply(r)).collect();
+    let views = e.views();
+    assert_eq!(views.len(), 1, "one incident");
+    (updates, views.into_iter().next().unwrap())
+}
+
+fn civilians_killed(v: &IncidentView) -> &CasualtyEstimate {
+    v.casualties
+        .iter()
+        .find(|e| e.party == Party::Civilians && e.outcome == Harm::Killed)
+        .expect("civilians killed estimate")
+}
+
+fn lbh(e: &CasualtyEstimate) -> (u32, u32, u32) {
+    (
+        e.low.as_ref().unwrap().value,
+        e.best.as_ref().unwrap().value,
+        e.high.as_ref().unwrap().value,
+    )
+}
+
+#[test]
+fn a_report_seen_before_changes_nothing_and_publishes_nothing() {
+    let r = report(
+        "r1",
+        0,
+        media("daily"),
+        vec![killed(media("daily"), exact(3))],
+    );
+    let mut e = Engine::new(SourceRegistry::default());
+    assert_eq!(e.apply(&r).len(), 1);
+    let before = e.views();
+    assert!(e.apply(&r).is_empty());
+    // Same id, different content: still the same report (the id is the idempotency key).
+    let altered = report(
+        "r1",
+        5,
+        media("daily"),
+        vec![killed(media("daily"), exact(9))],
+    );
+    assert!(e.apply(&altered).is_empty());
+    assert_eq!(e.views(), before);
+}
+
+#[test]
+fn a_newer_claim_replaces_an_older_one_whatever_the_arrival_order() {
+    let old = report(
+        "r1",
+        0,
+        media("daily"),
+        vec![killed(claimant("police", "security_service"), exact(3))],
+    );
+    let new = report(
+        "r2",
+        30,
+        media("daily"),
+        vec![killed(claimant("police", "security_service"), exact(7))],
+    );
+    let (_, in_order) = fold(&[old.clone(), new.clone()]);
+    let (_, mut reversed) = fold(&[new, old]);
+    assert_eq!(lbh(civilians_killed(&in_order)), (7, 7, 7));
+    // The derived id names the report that opened the incident; everything else is equal.
+    reversed.incident_id = in_order.incident_id.clone();
+    assert_eq!(in_order, reversed);
+}
+
+#[test]
+fn stated_at_orders_a_relayed_old_statement_before_a_newer_direct_one() {
+    // The relay publishes later, but repeats what the police said first.
+    let direct = report(
+        "direct",
+        10,
+        claimant("police", "security_service"),
+        vec![killed(claimant("police", "security_service"), exact(8))],
+    );
+    let mut relayed_claim = killed(claimant("police", "security_service"), exact(4));
+    relayed_claim["stated_at"] = json!("2017-08-14T09:00:00Z");
+    let relay = report(
+        "relay",
+        40,
+        claimant("aggregator", "relay"),
+        vec![relayed_claim],
+    );
+    let (_, v) = fold(&[direct, relay]);
+    assert_eq!(lbh(civilians_killed(&v)), (8, 8, 8));
+}
+
+#[test]
+fn a_retraction_withdraws_the_claim_and_an_older_retraction_does_not() {
+    let claim = report(
+        "r1",
+        10,
+        media("daily"),
+        vec![
+            killed(claimant("hospital", "medical"), exact(5)),
+            killed(claimant("witness", "witness"), exact(9)),
+        ],
+    );
+    let retract = |id: &str, minute: u32| {
+        report(
+            id,
+            minute,
+            media("daily"),
+            vec![json!({
+                "claimant": claimant("witness", "witness"),
+                "kind": "retraction",
+                "retracts": {"field": "casualties", "party": "civilians", "outcome": "killed"}
+            })],
+        )
+    };
+    let (_, v) = fold(&[claim.clone(), retract("r2", 20)]);
+    let e = civilians_killed(&v);
+    assert_eq!(lbh(e), (5, 5, 5));
+    assert_eq!(e.claims.len(), 1);
+    let (_, v) = fold(&[claim, retract("r0", 1)]);
+    assert_eq!(
+        civilians_killed(&v).high.as_ref().unwrap().value,
+        9,
+        "the claim came after the retraction"
+    );
+}
+
+#[test]
+fn relays_add_provenance_not_corroboration() {
+    let statement = || killed(claimant("ministry", "government"), exact(12));
+    let (updates, v) = fold(&[
+        report("r1", 0, claimant("relay-a", "relay"), vec![statement()]),
+        report("r2", 1, claimant("relay-b", "relay"), vec![statement()]),
+        report("r3", 2, claimant("relay-c", "relay"), vec![statement()]),
+    ]);
+    assert_eq!(v.evidence.len(), 3, "three publishers in the provenance");
+    let e = civilians_killed(&v);
+    assert_eq!(e.claimants, 1, "one independent claimant");
+    assert_eq!(v.independent_claimants, 1);
+    assert_eq!(
+        v.grade,
+        Grade::Weak,
+        "a single source, however often relayed"
+    );
+    // Each relay adds provenance; the figures stay, the claim now cites the latest relay.
+    assert_eq!(
+        updates[1].changes,
+        vec!["casualties.civilians.killed", "evidence"]
+    );
+    assert_eq!(lbh(e), (12, 12, 12));
+    assert_eq!(e.claims[0].report_id.as_str(), "r3");
+}
+
+#[test]
+fn affiliated_sources_count_once() {
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(claimant("group", "perpetrator"), exact(40)),
+            killed(
+                json!({"id": "group-media", "kind": "perpetrator_media", "affiliated_with": "group"}),
+                exact(40),
+            ),
+        ],
+    )]);
+    assert_eq!(civilians_killed(&v).claimants, 1);
+}
+
+#[test]
+fn party_claims_never_confirm_but_raise_high_and_dispute() {
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(claimant("hospital", "medical"), exact(4)),
+            killed(claimant("group", "perpetrator"), exact(30)),
+        ],
+    )]);
+    let e = civilians_killed(&v);
+    assert_eq!(lbh(e), (4, 4, 30));
+    assert!(e.disputed);
+    assert!(e.confirmed);
+    assert!(e.high.as_ref().unwrap().party_claims_only);
+    assert!(!e.best.as_ref().unwrap().party_claims_only);
+}
+
+#[test]
+fn qualifiers_and_vague_words_bound_the_estimate() {
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(
+                claimant("police", "security_service"),
+                json!({"qualifier": "at_least", "value": 10}),
+            ),
+            killed(
+                claimant("hospital", "medical"),
+                json!({"qualifier": "range", "min": 12, "max": 15}),
+            ),
+            killed(
+                claimant("witness", "witness"),
+                json!({"qualifier": "vague", "word": "dozens"}),
+            ),
+        ],
+    )]);
+    let e = civilians_killed(&v);
+    assert_eq!(e.low.as_ref().unwrap().value, 10, "at least 10 bounds low");
+    assert_eq!(e.high.as_ref().unwrap().value, 15);
+    assert_eq!(
+        e.best.as_ref().unwrap().value,
+        12,
+        "credibility-weighted median"
+    );
+    assert!(
+        !e.disputed,
+        "at least 10, 12-15 and dozens (12+) can all be true"
+    );
+
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(
+                claimant("police", "security_service"),
+                json!({"qualifier": "at_most", "value": 5}),
+            ),
+            killed(claimant("hospital", "medical"), exact(9)),
+        ],
+    )]);
+    assert!(
+        civilians_killed(&v).disputed,
+        "up to 5 and exactly 9 cannot both be true"
+    );
+
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![killed(
+            claimant("witness", "witness"),
+            json!({"qualifier": "vague", "word": "many"}),
+        )],
+    )]);
+    let e = civilians_killed(&v);
+    assert!(
+        e.low.is_none() && e.best.is_none() && e.high.is_none(),
+        "too vague to code"
+    );
+    assert_eq!(e.claims.len(), 1, "but the claim is kept");
+}
+
+#[test]
+fn the_most_credible_non_party_source_sets_best() {
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(claimant("hospital", "medical"), exact(6)),
+            killed(claimant("witness", "witness"), exact(20)),
+        ],
+    )]);
+    assert_eq!(civilians_killed(&v).best.as_ref().unwrap().value, 6);
+    // A registered prior changes that.
+    let registry = SourceRegistry::from_json(r#"[{"id":"witness","credibility":100}]"#).unwrap();
+    let mut e = Engine::new(registry);
+    e.apply(&report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(claimant("hospital", "medical"), exact(6)),
+            killed(claimant("witness", "witness"), exact(20)),
+        ],
+    ));
+    assert_eq!(
+        civilians_killed(&e.views()[0]).best.as_ref().unwrap().value,
+        20
+    );
+}
+
+#[test]
+fn grades_follow_independent_non_party_claimants() {
+    let one = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![killed(media("daily"), exact(3))],
+    )])
+    .1;
+    assert_eq!(one.grade, Grade::Weak);
+    let two_media = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(media("daily"), exact(3)),
+            killed(media("wire"), exact(3)),
+        ],
+    )])
+    .1;
+    assert_eq!(two_media.grade, Grade::Fair);
+    let with_authority = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(media("daily"), exact(3)),
+            killed(claimant("hospital", "medical"), exact(3)),
+        ],
+    )])
+    .1;
+    assert_eq!(with_authority.grade, Grade::Confirmed);
+    let responsibility = |actor: &str, by: Value| json!({"claimant": by, "kind": "responsibility", "actor": actor, "stance": "claimed"});
+    let contested = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(media("daily"), exact(3)),
+            killed(claimant("hospital", "medical"), exact(3)),
+            responsibility("group-a", claimant("group-a", "perpetrator")),
+            responsibility("group-b", claimant("group-b", "perpetrator")),
+        ],
+    )])
+    .1;
+    assert!(contested.responsibility.contested);
+    assert_eq!(contested.grade, Grade::Contested);
+}
+
+#[test]
+fn a_report_that_changes_the_view_lists_what_changed() {
+    let (updates, _) = fold(&[
+        report(
+            "r1",
+            0,
+            media("daily"),
+            vec![killed(claimant("hospital", "medical"), exact(3))],
+        ),
+        report(
+            "r2",
+            1,
+            media("wire"),
+            vec![
+                json!({"claimant": claimant("police", "security_service"), "kind": "cause", "cause": "hostile"}),
+            ],
+        ),
+    ]);
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[1].version, 2);
+    assert_eq!(updates[1].changes, vec!["cause", "grade", "evidence"]);
+    assert_eq!(updates[1].caused_by[0].as_str(), "r2");
+}

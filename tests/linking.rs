@@ -215,8 +215,10 @@ fn later_evidence_merges_two_incidents_and_says_so() {
         json!({"country": "IQ", "admin1": "Nineveh", "place": "Al Bwair village", "coordinates": {"lat": 36.381, "lon": 42.501}, "precision": "exact"}),
         json!({"incident": {"event_type": "shelling", "target": "military"}}),
     );
-    let (e, updates) = apply_all(&[a, b, c]);
+    let (mut e, updates) = apply_all(&[a.clone(), b.clone(), c]);
     assert_eq!(e.live_incidents(), 1);
+    // Reports of the absorbed incident are still known: applying them again does nothing.
+    assert!(e.apply(&a).is_empty() && e.apply(&b).is_empty());
     let last_two = &updates[updates.len() - 2..];
     let absorbed = &last_two[0];
     let survivor = &last_two[1];

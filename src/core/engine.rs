@@ -19,7 +19,11 @@ pub struct Engine {
     registry: SourceRegistry,
     incidents: Vec<Incident>,
     by_id: HashMap<IncidentId, usize>,
-    seen: HashSet<ReportId>,
+    /// Report ids seen, as a stable 64-bit hash -> the incident that took the report in. A hit
+    /// is confirmed against that incident's evidence, so a hash collision never drops a report;
+    /// colliding ids go to `seen_exact`. This keeps the set at ~12 bytes per report.
+    seen: HashMap<u64, u32>,
+    seen_exact: HashSet<ReportId>,
     regions: HashMap<String, u32>,
     /// (region, day) -> incidents that can be found on that day.
     index: HashMap<(u32, i64), Vec<u32>>,
@@ -73,7 +77,32 @@ impl Engine {
 
     /// Whether a report id was applied already.
     pub fn has_seen(&self, id: &ReportId) -> bool {
-        self.seen.contains(id)
+        if self.seen_exact.contains(id) {
+            return true;
+        }
+        let Some(&idx) = self.seen.get(&stable_hash(id.as_str())) else {
+            return false;
+        };
+        let Some(idx) = self.follow(idx as usize) else {
+            return false;
+        };
+        self.incidents[idx]
+            .evidence
+            .iter()
+            .any(|e| &e.report_id == id)
+    }
+
+    /// Records that the incident at `idx` took in report `id`.
+    fn mark_seen(&mut self, id: &ReportId, idx: usize) {
+        let slot = u32::try_from(idx).unwrap_or(u32::MAX);
+        match self.seen.entry(stable_hash(id.as_str())) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(slot);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.seen_exact.insert(id.clone());
+            }
+        }
     }
 
     /// The current view of every standing incident, sorted by id.
@@ -98,12 +127,13 @@ impl Engine {
     /// incidents first (by id), then the incident the report joined. A report seen before
     /// returns nothing.
     pub fn apply(&mut self, report: &Report) -> Vec<Update> {
-        if !self.seen.insert(report.report_id.clone()) {
+        if self.has_seen(&report.report_id) {
             return Vec::new();
         }
         let features = Features::of(report);
         let Placement { target, absorb } = self.place(report, &features);
         self.incidents[target].add_report(report, &features);
+        self.mark_seen(&report.report_id, target);
 
         let mut updates = Vec::new();
         let mut absorbed_ids = Vec::new();
@@ -159,7 +189,11 @@ impl Engine {
 
     /// Follows merge pointers to the incident that stands.
     fn resolve(&self, id: &IncidentId) -> Option<usize> {
-        let mut idx = *self.by_id.get(id)?;
+        self.follow(*self.by_id.get(id)?)
+    }
+
+    /// Follows merge pointers from an incident index.
+    fn follow(&self, mut idx: usize) -> Option<usize> {
         // Chains are short; the bound guards against a corrupt restored state.
         for _ in 0..64 {
             match &self.incidents[idx].absorbed_into {
@@ -301,10 +335,15 @@ impl Engine {
     fn insert(&mut self, incident: Incident) -> usize {
         let idx = self.incidents.len();
         self.by_id.insert(incident.id.clone(), idx);
-        for e in &incident.evidence {
-            self.seen.insert(e.report_id.clone());
-        }
+        let ids: Vec<ReportId> = incident
+            .evidence
+            .iter()
+            .map(|e| e.report_id.clone())
+            .collect();
         self.incidents.push(incident);
+        for id in &ids {
+            self.mark_seen(id, idx);
+        }
         self.registered.push(None);
         self.register(idx);
         idx

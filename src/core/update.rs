@@ -38,39 +38,88 @@ pub enum Section {
 impl Section {
     /// The path named in an update's `changes`, e.g. `casualties.military.killed`.
     pub fn path(self) -> String {
-        match self {
-            Self::Location => "location".into(),
-            Self::Time => "time".into(),
-            Self::EventTypes => "event_types".into(),
-            Self::Targets => "targets".into(),
-            Self::Casualties(p, h) => format!("casualties.{}.{}", p.as_str(), h.as_str()),
-            Self::Responsibility => "responsibility".into(),
-            Self::Cause => "cause".into(),
-            Self::Outcome => "outcome".into(),
-            Self::Grade => "grade".into(),
-            Self::Evidence => "evidence".into(),
-        }
+        let name = match self {
+            Self::Location => "location",
+            Self::Time => "time",
+            Self::EventTypes => "event_types",
+            Self::Targets => "targets",
+            Self::Casualties(p, h) => {
+                let (p, h) = (p.as_str(), h.as_str());
+                let mut s = String::with_capacity(12 + p.len() + h.len());
+                s.push_str("casualties.");
+                s.push_str(p);
+                s.push('.');
+                s.push_str(h);
+                return s;
+            }
+            Self::Responsibility => "responsibility",
+            Self::Cause => "cause",
+            Self::Outcome => "outcome",
+            Self::Grade => "grade",
+            Self::Evidence => "evidence",
+        };
+        name.to_string()
     }
 }
 
-/// FNV-1a, 64-bit: a fixed, seedless hash, so digests are the same in every process.
-struct Fnv(u64);
+/// A fixed, seedless word-at-a-time hash (the FxHash step: rotate, xor, multiply), so digests
+/// are the same in every process and every build. Digests are stored in the state changelog:
+/// changing this function changes every digest once (a spurious version per incident).
+struct StableHasher(u64);
 
-impl Hasher for Fnv {
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl StableHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for StableHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // A final avalanche so that short inputs still spread over all 64 bits.
+        let mut z = self.0;
+        z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z ^ (z >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.add(i as u64);
     }
 }
 
 /// A stable 64-bit hash of a value.
 pub fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut h = StableHasher(0);
     value.hash(&mut h);
     h.finish()
 }

@@ -206,17 +206,17 @@ const GENERIC_WORDS: &[&str] = &[
 /// anything not a letter or digit, generic words and Arabic articles dropped, doubled letters
 /// collapsed. `Karrada`, `Karada` and `al-Karrada` all become `karada`.
 pub fn normalise_name(s: &str) -> String {
-    let ascii = deunicode::deunicode(s).to_ascii_lowercase();
+    let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
     let mut out = String::with_capacity(ascii.len());
     for token in ascii
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|t| !t.is_empty() && !GENERIC_WORDS.contains(t))
+        .filter(|t| !t.is_empty() && !GENERIC_WORDS.iter().any(|g| g.eq_ignore_ascii_case(t)))
     {
         if !out.is_empty() {
             out.push(' ');
         }
         let mut prev = None;
-        for c in token.chars() {
+        for c in token.chars().map(|c| c.to_ascii_lowercase()) {
             if Some(c) != prev {
                 out.push(c);
             }

@@ -1,0 +1,109 @@
+//! The fold on a realistic synthetic mix: reports applied per second on one core, with and
+//! without encoding the updates, and heap bytes of state per incident.
+//!
+//! `cargo bench --bench fold`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use reckon::core::registry::SourceRegistry;
+use reckon::core::Engine;
+use reckon::synth::{generate, SynthConfig};
+use reckon::wire::{encode_update, ContentType};
+
+/// Counts live heap bytes, to measure the state an engine holds.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const CONFIG: SynthConfig = SynthConfig {
+    incidents: 20_000,
+    regions: 400,
+    seed: 7,
+    days: 90,
+};
+
+fn state_bytes_per_incident() {
+    let reports = generate(CONFIG);
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut engine = Engine::new(SourceRegistry::default());
+    for r in &reports {
+        drop(engine.apply(r));
+    }
+    let after = LIVE.load(Ordering::Relaxed);
+    let incidents = engine.live_incidents();
+    println!(
+        "state: {} reports -> {} incidents, {} heap bytes of engine state = {} bytes per incident",
+        reports.len(),
+        incidents,
+        after - before,
+        (after - before) / incidents as isize
+    );
+}
+
+fn fold(c: &mut Criterion) {
+    state_bytes_per_incident();
+    let reports = generate(CONFIG);
+    let mut group = c.benchmark_group("fold");
+    group.throughput(Throughput::Elements(reports.len() as u64));
+    group.sample_size(10);
+    group.bench_function("apply", |b| {
+        b.iter_batched(
+            || Engine::new(SourceRegistry::default()),
+            |mut engine| {
+                let mut n = 0usize;
+                for r in &reports {
+                    n += engine.apply(r).len();
+                }
+                (engine, n)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    for (label, ct) in [
+        ("apply+json", ContentType::Json),
+        ("apply+protobuf", ContentType::Protobuf),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter_batched(
+                || Engine::new(SourceRegistry::default()),
+                |mut engine| {
+                    let mut bytes = 0usize;
+                    for r in &reports {
+                        for u in engine.apply(r) {
+                            bytes += encode_update(&u, ct).len();
+                        }
+                    }
+                    (engine, bytes)
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, fold);
+criterion_main!(benches);

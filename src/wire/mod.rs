@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod json;
+pub mod proto;
 pub mod raw;
 pub mod validate;
 
@@ -54,14 +55,15 @@ impl ContentType {
 pub fn decode_report(bytes: &[u8], ct: ContentType) -> Result<Report, DecodeError> {
     match ct {
         ContentType::Json => json::decode_report(bytes),
-        ContentType::Protobuf => Err(DecodeError::ContentType(ct.mime().into())),
+        ContentType::Protobuf => proto::decode_report(bytes),
     }
 }
 
 /// Encodes a report in the given form.
 pub fn encode_report(report: &Report, ct: ContentType) -> Vec<u8> {
     match ct {
-        ContentType::Json | ContentType::Protobuf => json::encode_report(report),
+        ContentType::Json => json::encode_report(report),
+        ContentType::Protobuf => proto::encode_report(report),
     }
 }
 
@@ -69,13 +71,14 @@ pub fn encode_report(report: &Report, ct: ContentType) -> Vec<u8> {
 pub fn decode_update(bytes: &[u8], ct: ContentType) -> Result<Update, DecodeError> {
     match ct {
         ContentType::Json => json::decode_update(bytes),
-        ContentType::Protobuf => Err(DecodeError::ContentType(ct.mime().into())),
+        ContentType::Protobuf => proto::decode_update(bytes),
     }
 }
 
 /// Encodes an update in the given form.
 pub fn encode_update(update: &Update, ct: ContentType) -> Vec<u8> {
     match ct {
-        ContentType::Json | ContentType::Protobuf => json::encode_update(update),
+        ContentType::Json => json::encode_update(update),
+        ContentType::Protobuf => proto::encode_update(update),
     }
 }

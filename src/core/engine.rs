@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::core::estimate::reconcile;
 use crate::core::incident::Incident;
+use crate::core::intern::Interner;
 use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
 use crate::core::model::{IncidentId, Report, ReportId};
 use crate::core::registry::SourceRegistry;
@@ -17,14 +18,18 @@ use crate::core::view::IncidentView;
 #[derive(Debug, Default)]
 pub struct Engine {
     registry: SourceRegistry,
-    incidents: Vec<Incident>,
+    interner: Interner,
+    // Boxed: an incident is a few hundred bytes and the list grows by doubling; slack of
+    // pointers costs far less than slack of incidents.
+    #[allow(clippy::vec_box)]
+    incidents: Vec<Box<Incident>>,
     by_id: HashMap<IncidentId, usize>,
     /// Report ids seen, as a stable 64-bit hash -> the incident that took the report in. A hit
     /// is confirmed against that incident's evidence, so a hash collision never drops a report;
     /// colliding ids go to `seen_exact`. This keeps the set at ~12 bytes per report.
     seen: HashMap<u64, u32>,
     seen_exact: HashSet<ReportId>,
-    regions: HashMap<String, u32>,
+    regions: HashMap<std::sync::Arc<str>, u32>,
     /// (region, day) -> incidents that can be found on that day.
     index: HashMap<(u32, i64), Vec<u32>>,
     /// Per incident, the day range it is registered for in `index`.
@@ -54,7 +59,8 @@ impl Engine {
         let mut engine = Self::new(registry);
         let mut all: Vec<Incident> = incidents.into_iter().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
-        for inc in all {
+        for mut inc in all {
+            inc.normalise();
             engine.insert(inc);
         }
         engine
@@ -67,12 +73,12 @@ impl Engine {
 
     /// Every incident, absorbed ones included, in no particular order.
     pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
-        self.incidents.iter()
+        self.incidents.iter().map(|b| &**b)
     }
 
     /// An incident by id (absorbed ones too).
     pub fn incident(&self, id: &IncidentId) -> Option<&Incident> {
-        self.by_id.get(id).map(|i| &self.incidents[*i])
+        self.by_id.get(id).map(|i| &*self.incidents[*i])
     }
 
     /// Whether a report id was applied already.
@@ -132,13 +138,13 @@ impl Engine {
         }
         let features = Features::of(report);
         let Placement { target, absorb } = self.place(report, &features);
-        self.incidents[target].add_report(report, &features);
+        self.incidents[target].add_report(report, &features, &mut self.interner);
         self.mark_seen(&report.report_id, target);
 
         let mut updates = Vec::new();
         let mut absorbed_ids = Vec::new();
         for idx in absorb {
-            let mut other = self.incidents[idx].clone();
+            let mut other = (*self.incidents[idx]).clone();
             self.incidents[target].absorb(&mut other);
             other.version += 1;
             absorbed_ids.push(other.id.clone());
@@ -152,7 +158,7 @@ impl Engine {
                     incident_id: self.incidents[target].id.clone(),
                 }),
             ));
-            self.incidents[idx] = other;
+            *self.incidents[idx] = other;
         }
         self.register(target);
 
@@ -209,7 +215,10 @@ impl Engine {
         if let Some(explicit) = &report.incident.incident_id {
             let target = match self.resolve(explicit) {
                 Some(i) => i,
-                None => self.insert(Incident::open(explicit.clone(), true, report, f)),
+                None => {
+                    let inc = Incident::open(explicit.clone(), true, report, f, &mut self.interner);
+                    self.insert(inc)
+                }
             };
             let absorb = self.mergeable(target, &scored);
             return Placement { target, absorb };
@@ -223,7 +232,8 @@ impl Engine {
             });
         let Some(&(_, best)) = best else {
             let id = self.derive_id(report);
-            let target = self.insert(Incident::open(id, false, report, f));
+            let inc = Incident::open(id, false, report, f, &mut self.interner);
+            let target = self.insert(inc);
             return Placement {
                 target,
                 absorb: Vec::new(),
@@ -277,7 +287,7 @@ impl Engine {
 
     /// Scores every standing incident the index can reach from the report's time window.
     fn candidates(&self, f: &Features) -> Vec<(i32, usize)> {
-        let Some(region) = self.regions.get(&f.region) else {
+        let Some(region) = self.regions.get(f.region.as_str()) else {
             return Vec::new();
         };
         let w = f.precision.link_window_ms();
@@ -340,7 +350,7 @@ impl Engine {
             .iter()
             .map(|e| e.report_id.clone())
             .collect();
-        self.incidents.push(incident);
+        self.incidents.push(Box::new(incident));
         for id in &ids {
             self.mark_seen(id, idx);
         }

@@ -1,11 +1,16 @@
 //! The incident aggregate: its evidence set, each claimant's latest claim per field, and what
 //! the linker knows of it. Applying a report here is pure bookkeeping; estimation reads it.
+//! The state is kept compact (shared sources and names, exact-capacity lists) because an engine
+//! holds every incident of its partitions in memory.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::intern::Interner;
 use crate::core::link::{Features, Profile};
 use crate::core::model::{
-    Assertion, Claim, FieldKey, IncidentId, Report, ReportId, Source, SourceId, Timestamp,
+    Assertion, Claim, FieldRef, IncidentId, Report, ReportId, Source, SourceId, Timestamp,
 };
 use crate::core::update::Digest;
 use crate::core::view::Evidence;
@@ -13,35 +18,36 @@ use crate::core::view::Evidence;
 /// A claimant's standing statement on one field: a claim, or a retraction of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClaimRecord {
-    /// The claimant, as its latest statement on this field describes it.
-    pub claimant: Source,
-    /// The field.
-    pub field: FieldKey,
+    /// The claimant, as this statement describes it.
+    pub claimant: Arc<Source>,
     /// When the claimant stated it.
     pub stated_at: Timestamp,
     /// The report it came from.
     pub report_id: ReportId,
-    /// What it asserts; `None` when the claimant retracted its claim on the field.
-    pub assertion: Option<Assertion>,
+    /// What it asserts; a retraction withdraws the claimant's claim on the field.
+    pub assertion: Assertion,
 }
 
 impl ClaimRecord {
-    fn from_claim(claim: &Claim, report_id: &ReportId) -> Self {
+    fn from_claim(claim: &Claim, report_id: &ReportId, interner: &mut Interner) -> Self {
         let assertion = match &claim.assertion {
-            Assertion::Retraction { .. } => None,
-            a => Some(a.clone()),
+            Assertion::Responsibility { actor, stance } => Assertion::Responsibility {
+                actor: interner.actor_id(actor),
+                stance: *stance,
+            },
+            a => a.clone(),
         };
         Self {
-            claimant: claim.claimant.clone(),
-            field: claim.assertion.field(),
+            claimant: interner.source(&claim.claimant),
             stated_at: claim.stated_at,
             report_id: report_id.clone(),
             assertion,
         }
     }
 
-    fn key(&self) -> (&SourceId, &FieldKey) {
-        (&self.claimant.id, &self.field)
+    /// The sort key of the claims list: claimant, then field.
+    fn key(&self) -> (&SourceId, FieldRef<'_>) {
+        (&self.claimant.id, self.assertion.field_ref())
     }
 
     /// Whether this statement supersedes `other` (same claimant and field): the later
@@ -78,13 +84,19 @@ pub struct Incident {
 
 impl Incident {
     /// A new, empty incident opened by `report`.
-    pub fn open(id: IncidentId, explicit: bool, report: &Report, features: &Features) -> Self {
+    pub fn open(
+        id: IncidentId,
+        explicit: bool,
+        report: &Report,
+        features: &Features,
+        interner: &mut Interner,
+    ) -> Self {
         Self {
             id,
             version: 0,
             explicit,
             opened: (report.published_at, report.report_id.clone()),
-            profile: Profile::new(features),
+            profile: Profile::new(features, interner),
             evidence: Vec::new(),
             claims: Vec::new(),
             digest: Digest::default(),
@@ -93,17 +105,25 @@ impl Incident {
     }
 
     /// Adds a report: evidence, linking features and claims.
-    pub fn add_report(&mut self, report: &Report, features: &Features) {
-        self.profile.add(features);
+    pub fn add_report(&mut self, report: &Report, features: &Features, interner: &mut Interner) {
+        self.profile.add(features, interner);
         self.add_evidence(Evidence {
             published_at: report.published_at,
             report_id: report.report_id.clone(),
-            publisher: report.publisher.id.clone(),
+            publisher: interner.source_id(&report.publisher.id),
             publisher_kind: report.publisher.kind,
         });
         for claim in &report.claims {
-            self.upsert(ClaimRecord::from_claim(claim, &report.report_id));
+            self.upsert(ClaimRecord::from_claim(claim, &report.report_id, interner));
         }
+        self.compact();
+    }
+
+    /// Drops spare capacity: lists grow by a few items per report, and slack in thousands of
+    /// incidents adds up.
+    fn compact(&mut self) {
+        self.evidence.shrink_to_fit();
+        self.claims.shrink_to_fit();
     }
 
     fn add_evidence(&mut self, e: Evidence) {
@@ -124,6 +144,15 @@ impl Incident {
         }
     }
 
+    /// Restores the sort orders the binary searches rely on (after decoding a stored state).
+    pub fn normalise(&mut self) {
+        self.evidence.sort();
+        self.evidence.dedup();
+        self.claims.sort_by(|a, b| a.key().cmp(&b.key()));
+        self.claims.dedup_by(|a, b| a.key() == b.key());
+        self.compact();
+    }
+
     /// Takes in everything `other` holds (on merge); `other` is left empty, pointing here.
     pub fn absorb(&mut self, other: &mut Incident) {
         self.profile.absorb(&other.profile);
@@ -137,15 +166,14 @@ impl Incident {
             // Keep the earliest opening so survivor choice stays order-independent.
             self.opened = other.opened.clone();
         }
+        self.compact();
         other.absorbed_into = Some(self.id.clone());
         other.digest = Digest::default();
     }
 
-    /// The standing (not retracted) claims.
-    pub fn standing_claims(&self) -> impl Iterator<Item = (&ClaimRecord, &Assertion)> {
-        self.claims
-            .iter()
-            .filter_map(|r| r.assertion.as_ref().map(|a| (r, a)))
+    /// The standing claims (retractions left out).
+    pub fn standing_claims(&self) -> impl Iterator<Item = &ClaimRecord> {
+        self.claims.iter().filter(|r| !r.assertion.is_retraction())
     }
 
     /// Whether the incident still stands (was not merged into another).

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod error;
 pub mod estimate;
 pub mod incident;
+pub mod intern;
 pub mod limits;
 pub mod link;
 pub mod model;

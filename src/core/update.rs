@@ -149,6 +149,8 @@ impl Digest {
         ));
         d.push((Section::Evidence, stable_hash(&view.evidence)));
         d.sort_unstable_by_key(|(s, _)| *s);
+        // Kept in every incident's state: no spare capacity.
+        d.shrink_to_fit();
         Self(d)
     }
 

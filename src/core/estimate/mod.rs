@@ -67,7 +67,7 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
     let p = &incident.profile;
     IncidentView {
         incident_id: incident.id.clone(),
-        region: p.region.clone(),
+        region: p.region.to_string(),
         location: LocationView {
             country: p.country,
             admin1: names(incident, Level::Admin1),
@@ -80,8 +80,8 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
             latest: p.latest,
             precision: p.finest,
         },
-        event_types: p.event_types.clone(),
-        targets: p.targets.clone(),
+        event_types: p.event_types.iter().collect(),
+        targets: p.targets.iter().collect(),
         casualties,
         responsibility,
         cause,

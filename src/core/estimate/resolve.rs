@@ -45,16 +45,16 @@ impl Resolved<'_> {
 pub fn resolve<'a>(incident: &'a Incident, registry: &SourceRegistry) -> Vec<Resolved<'a>> {
     incident
         .standing_claims()
-        .map(|(record, assertion)| {
+        .map(|record| {
             let source = if registry.is_empty() {
-                Cow::Borrowed(&record.claimant)
+                Cow::Borrowed(&*record.claimant)
             } else {
                 Cow::Owned(registry.resolve(&record.claimant))
             };
             let credibility = registry.credibility(&source);
             Resolved {
                 record,
-                assertion,
+                assertion: &record.assertion,
                 source,
                 credibility,
             }

@@ -2,8 +2,12 @@
 //! reports name. Every list is sorted and deduplicated, so the profile does not depend on the
 //! order reports arrived in.
 
-use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
+use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::core::intern::Interner;
 use crate::core::model::{
     normalise_name, Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision,
     Timestamp,
@@ -27,7 +31,7 @@ pub struct PlaceName {
     /// Its level.
     pub level: Level,
     /// The comparison key ([`normalise_name`]).
-    pub key: String,
+    pub key: Arc<str>,
     /// The name as a report gave it.
     pub display: Name,
 }
@@ -36,9 +40,108 @@ impl PlaceName {
     fn new(level: Level, display: &Name) -> Self {
         Self {
             level,
-            key: normalise_name(display.as_str()),
+            key: Arc::from(normalise_name(display.as_str())),
             display: display.clone(),
         }
+    }
+
+    fn interned(&self, interner: &mut Interner) -> Self {
+        Self {
+            level: self.level,
+            key: interner.text(&self.key),
+            display: interner.name(&self.display),
+        }
+    }
+}
+
+/// Small enums whose sets are kept as bits.
+pub trait Flag: Copy + Ord + 'static {
+    /// Every value, in sort order; a value's bit is its position here.
+    const ALL: &'static [Self];
+}
+
+impl Flag for EventType {
+    const ALL: &'static [Self] = &EventType::ALL;
+}
+
+impl Flag for Target {
+    const ALL: &'static [Self] = &Target::ALL;
+}
+
+/// A set of a small enum, stored as bits and written as a sorted list.
+pub struct FlagSet<T> {
+    bits: u16,
+    _of: PhantomData<T>,
+}
+
+impl<T> Clone for FlagSet<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for FlagSet<T> {}
+impl<T> PartialEq for FlagSet<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+impl<T> Eq for FlagSet<T> {}
+impl<T> std::hash::Hash for FlagSet<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bits.hash(state);
+    }
+}
+impl<T> Default for FlagSet<T> {
+    fn default() -> Self {
+        Self {
+            bits: 0,
+            _of: PhantomData,
+        }
+    }
+}
+
+impl<T: Flag + std::fmt::Debug> std::fmt::Debug for FlagSet<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl<T: Flag> FlagSet<T> {
+    /// Adds a value.
+    pub fn insert(&mut self, v: T) {
+        if let Some(i) = T::ALL.iter().position(|x| *x == v) {
+            self.bits |= 1 << i;
+        }
+    }
+
+    /// Adds every value of another set.
+    pub fn extend(&mut self, other: FlagSet<T>) {
+        self.bits |= other.bits;
+    }
+
+    /// The values, in sort order.
+    pub fn iter(self) -> impl Iterator<Item = T> {
+        T::ALL
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.bits & (1 << i) != 0)
+            .map(|(_, v)| *v)
+    }
+}
+
+impl<T: Flag + Serialize> Serialize for FlagSet<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de, T: Flag + Deserialize<'de>> Deserialize<'de> for FlagSet<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut set = FlagSet::default();
+        for v in Vec::<T>::deserialize(d)? {
+            set.insert(v);
+        }
+        Ok(set)
     }
 }
 
@@ -100,17 +203,17 @@ impl Features {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Profile {
     /// Region key.
-    pub region: String,
+    pub region: Arc<str>,
     /// Country.
     pub country: CountryCode,
     /// Named areas, sorted.
     pub names: Vec<PlaceName>,
     /// Coordinates, sorted.
     pub coordinates: Vec<Coordinates>,
-    /// Event types, sorted.
-    pub event_types: Vec<EventType>,
-    /// Targets, sorted.
-    pub targets: Vec<Target>,
+    /// Event types.
+    pub event_types: FlagSet<EventType>,
+    /// Targets.
+    pub targets: FlagSet<Target>,
     /// Earliest event time.
     pub earliest: Timestamp,
     /// Latest event time.
@@ -129,33 +232,37 @@ fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) {
 
 impl Profile {
     /// The profile of an incident opened by one report.
-    pub fn new(f: &Features) -> Self {
+    pub fn new(f: &Features, interner: &mut Interner) -> Self {
         let mut p = Self {
-            region: f.region.clone(),
+            region: interner.text(&Arc::from(f.region.as_str())),
             country: f.country,
             names: Vec::new(),
             coordinates: Vec::new(),
-            event_types: Vec::new(),
-            targets: Vec::new(),
+            event_types: FlagSet::default(),
+            targets: FlagSet::default(),
             earliest: f.occurred_at,
             latest: f.occurred_at,
             finest: f.precision,
             coarsest: f.precision,
         };
-        p.add(f);
+        p.add(f, interner);
         p
     }
 
     /// Adds a report's features.
-    pub fn add(&mut self, f: &Features) {
+    pub fn add(&mut self, f: &Features, interner: &mut Interner) {
         for n in &f.names {
-            insert_sorted(&mut self.names, n.clone());
+            if self.names.binary_search(n).is_err() {
+                insert_sorted(&mut self.names, n.interned(interner));
+                self.names.shrink_to_fit();
+            }
         }
         if let Some(c) = f.coordinates {
             insert_sorted(&mut self.coordinates, c);
+            self.coordinates.shrink_to_fit();
         }
-        insert_sorted(&mut self.event_types, f.event_type);
-        insert_sorted(&mut self.targets, f.target);
+        self.event_types.insert(f.event_type);
+        self.targets.insert(f.target);
         self.earliest = self.earliest.min(f.occurred_at);
         self.latest = self.latest.max(f.occurred_at);
         self.finest = self.finest.min(f.precision);
@@ -170,12 +277,8 @@ impl Profile {
         for c in &other.coordinates {
             insert_sorted(&mut self.coordinates, *c);
         }
-        for e in &other.event_types {
-            insert_sorted(&mut self.event_types, *e);
-        }
-        for t in &other.targets {
-            insert_sorted(&mut self.targets, *t);
-        }
+        self.event_types.extend(other.event_types);
+        self.targets.extend(other.targets);
         self.earliest = self.earliest.min(other.earliest);
         self.latest = self.latest.max(other.latest);
         self.finest = self.finest.min(other.finest);

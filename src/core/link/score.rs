@@ -1,7 +1,7 @@
 //! How well a report matches an incident. The rules, with their reasons, are in
 //! `docs/reconciliation.md` ("Linking").
 
-use super::profile::{Features, Level, Profile};
+use super::profile::{Features, FlagSet, Level, Profile};
 use crate::core::model::{Coordinates, EventFamily, EventType, Target, Timestamp};
 
 /// A report joins the best incident scoring at least this much.
@@ -64,14 +64,14 @@ fn level_score<'a>(
     }
 }
 
-fn event_score(known: &[EventType], e: EventType) -> i32 {
+fn event_score(known: FlagSet<EventType>, e: EventType) -> i32 {
     known
         .iter()
         .map(|k| {
             // Unknown or other says nothing, even when both sides say it.
             if k.family() == EventFamily::Open || e.family() == EventFamily::Open {
                 0
-            } else if *k == e {
+            } else if k == e {
                 2
             } else if k.family() == e.family() {
                 1
@@ -83,13 +83,13 @@ fn event_score(known: &[EventType], e: EventType) -> i32 {
         .unwrap_or(0)
 }
 
-fn target_score(known: &[Target], t: Target) -> i32 {
+fn target_score(known: FlagSet<Target>, t: Target) -> i32 {
     known
         .iter()
         .map(|k| {
-            if *k == Target::Unknown || t == Target::Unknown {
+            if k == Target::Unknown || t == Target::Unknown {
                 0
-            } else if *k == t {
+            } else if k == t {
                 1
             } else {
                 -1
@@ -119,7 +119,7 @@ fn distance_score(a: &[Coordinates], b: &[Coordinates]) -> Option<i32> {
 /// Scores a report against an incident: `None` when they cannot be one incident (another
 /// region, outside the time window, different named places, coordinates too far apart).
 pub fn score(p: &Profile, f: &Features) -> Option<i32> {
-    if p.region != f.region {
+    if *p.region != *f.region {
         return None;
     }
     let allowed = f
@@ -136,15 +136,15 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     }
     for (level, weight) in [(Level::Admin2, 1), (Level::Place, 3)] {
         if let Some(n) = f.name(level) {
-            let theirs: Vec<&str> = p.names_at(level).map(|m| m.key.as_str()).collect();
-            s += level_score(std::iter::once(n.key.as_str()), &theirs, weight)?;
+            let theirs: Vec<&str> = p.names_at(level).map(|m| &*m.key).collect();
+            s += level_score(std::iter::once(&*n.key), &theirs, weight)?;
         }
     }
     if let Some(c) = f.coordinates {
         s += distance_score(&[c], &p.coordinates)?;
     }
-    s += event_score(&p.event_types, f.event_type);
-    s += target_score(&p.targets, f.target);
+    s += event_score(p.event_types, f.event_type);
+    s += target_score(p.targets, f.target);
     Some(s)
 }
 
@@ -166,8 +166,8 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
         return false;
     }
     for level in [Level::Admin2, Level::Place] {
-        let theirs: Vec<&str> = b.names_at(level).map(|n| n.key.as_str()).collect();
-        if level_score(a.names_at(level).map(|n| n.key.as_str()), &theirs, 1).is_none() {
+        let theirs: Vec<&str> = b.names_at(level).map(|n| &*n.key).collect();
+        if level_score(a.names_at(level).map(|n| &*n.key), &theirs, 1).is_none() {
             return false;
         }
     }

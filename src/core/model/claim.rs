@@ -133,6 +133,42 @@ pub enum FieldKey {
     Outcome,
 }
 
+/// A borrowed [`FieldKey`], ordered exactly as `FieldKey` is: compares without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FieldRef<'a> {
+    /// A casualty count.
+    Casualties {
+        /// Who suffered.
+        party: Party,
+        /// What happened to them.
+        outcome: Harm,
+    },
+    /// Responsibility of one actor.
+    Responsibility {
+        /// The actor.
+        actor: &'a ActorId,
+    },
+    /// The cause.
+    Cause,
+    /// The attack outcome.
+    Outcome,
+}
+
+impl FieldKey {
+    /// The borrowed form.
+    pub fn as_ref(&self) -> FieldRef<'_> {
+        match self {
+            Self::Casualties { party, outcome } => FieldRef::Casualties {
+                party: *party,
+                outcome: *outcome,
+            },
+            Self::Responsibility { actor } => FieldRef::Responsibility { actor },
+            Self::Cause => FieldRef::Cause,
+            Self::Outcome => FieldRef::Outcome,
+        }
+    }
+}
+
 /// What a claim asserts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -171,6 +207,25 @@ pub enum Assertion {
 }
 
 impl Assertion {
+    /// The field this assertion speaks about, borrowed.
+    pub fn field_ref(&self) -> FieldRef<'_> {
+        match self {
+            Self::Casualties { party, outcome, .. } => FieldRef::Casualties {
+                party: *party,
+                outcome: *outcome,
+            },
+            Self::Responsibility { actor, .. } => FieldRef::Responsibility { actor },
+            Self::Cause { .. } => FieldRef::Cause,
+            Self::Outcome { .. } => FieldRef::Outcome,
+            Self::Retraction { retracts } => retracts.as_ref(),
+        }
+    }
+
+    /// Whether this is a retraction.
+    pub fn is_retraction(&self) -> bool {
+        matches!(self, Self::Retraction { .. })
+    }
+
     /// The field this assertion speaks about.
     pub fn field(&self) -> FieldKey {
         match self {

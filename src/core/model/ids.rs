@@ -56,6 +56,18 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The shared text, for interning.
+            #[allow(dead_code)] // not every id type is interned
+            pub(crate) fn arc(&self) -> &Arc<str> {
+                &self.0
+            }
+
+            /// Wraps interned text that was parsed as this id before.
+            #[allow(dead_code)] // not every id type is interned
+            pub(crate) fn from_arc(s: Arc<str>) -> Self {
+                Self(s)
+            }
         }
 
         impl fmt::Display for $name {

@@ -10,7 +10,7 @@ mod source;
 mod text;
 mod time;
 
-pub use claim::{Assertion, AttackOutcome, Cause, Claim, FieldKey, Harm, Party, Stance};
+pub use claim::{Assertion, AttackOutcome, Cause, Claim, FieldKey, FieldRef, Harm, Party, Stance};
 pub use ids::{ActorId, IncidentId, ReportId, SourceId};
 pub use place::{normalise_name, Coordinates, CountryCode, Location, PlacePrecision};
 pub use quantity::{Contribution, Quantity, VagueWord};

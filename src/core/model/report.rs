@@ -51,6 +51,20 @@ pub enum EventFamily {
 }
 
 impl EventType {
+    /// Every type, in declaration (and sort) order.
+    pub const ALL: [EventType; 10] = [
+        Self::Vbied,
+        Self::Ied,
+        Self::SuicideBombing,
+        Self::Shelling,
+        Self::Airstrike,
+        Self::ArmedClash,
+        Self::Shooting,
+        Self::Abduction,
+        Self::Other,
+        Self::Unknown,
+    ];
+
     /// The family this type belongs to.
     pub fn family(self) -> EventFamily {
         match self {
@@ -81,6 +95,19 @@ pub enum Target {
     ArmedGroup,
     /// Not stated.
     Unknown,
+}
+
+impl Target {
+    /// Every target, in declaration (and sort) order.
+    pub const ALL: [Target; 7] = [
+        Self::Military,
+        Self::SecurityForces,
+        Self::Civilians,
+        Self::Government,
+        Self::Infrastructure,
+        Self::ArmedGroup,
+        Self::Unknown,
+    ];
 }
 
 /// What incident a report speaks about.

@@ -46,6 +46,16 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shared text, for interning.
+    pub(crate) fn arc(&self) -> &Arc<str> {
+        &self.0
+    }
+
+    /// Wraps interned text that was parsed as a name before.
+    pub(crate) fn from_arc(s: Arc<str>) -> Self {
+        Self(s)
+    }
 }
 
 /// A link to the published item: at most [`MAX_URL_BYTES`], `http://` or `https://`.

@@ -3,10 +3,12 @@
 //!
 //! - [`core`]: the pure, deterministic fold (model, linking, estimation, updates).
 //! - [`adapters`]: Kafka and the other edges.
+//! - [`runtime`]: drives the core per input partition (changelog protocol, commit trigger).
 //! - [`synth`]: a deterministic synthetic report stream for benchmarks and load tests.
 //! - [`wire`]: the JSON and protobuf forms of reports and updates, and boundary validation.
 
 pub mod adapters;
 pub mod core;
+pub mod runtime;
 pub mod synth;
 pub mod wire;

@@ -3,9 +3,8 @@
 //! [`crate::core::model::Report`] or a typed error naming the field. The protobuf form is mapped
 //! onto this same struct, so both forms pass through one validator.
 
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
 
 use crate::core::limits::SCHEMA_VERSION;
 use crate::core::model::{
@@ -193,106 +192,81 @@ pub enum RawFieldKey {
     Outcome,
 }
 
-/// Deserialises a JSON value, naming the path of the first error below `prefix`.
-fn at_path<T: DeserializeOwned, E: serde::de::Error>(v: Value, prefix: &str) -> Result<T, E> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = match (prefix.is_empty(), inner.as_str()) {
-            (true, p) => p.to_string(),
-            (false, ".") => prefix.to_string(),
-            (false, p) => format!("{prefix}.{p}"),
-        };
-        E::custom(format!("{path}: {}", e.into_inner()))
-    })
+/// The claim kinds, as the `kind` field names them.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ClaimKind {
+    Casualties,
+    Responsibility,
+    Cause,
+    Outcome,
+    Retraction,
 }
 
+/// Every field any claim kind has, side by side. A plain struct (not a flattened tagged enum,
+/// which buffers the claim and loses the path of an error) so that a malformed field is named
+/// (`claims[0].count`) and decoding allocates nothing it does not keep.
 #[derive(Deserialize)]
-struct CasualtiesFields {
-    party: Party,
-    outcome: Harm,
-    count: Quantity,
+struct FlatClaim {
+    claimant: RawSource,
+    #[serde(default)]
+    stated_at: Option<String>,
+    kind: ClaimKind,
+    #[serde(default)]
+    party: Option<Party>,
+    // Casualties use harm words here, outcome claims attack outcomes: read as text, then
+    // parsed by kind.
+    #[serde(default)]
+    outcome: Option<String>,
+    #[serde(default)]
+    count: Option<Quantity>,
+    #[serde(default)]
+    actor: Option<String>,
+    #[serde(default)]
+    stance: Option<Stance>,
+    #[serde(default)]
+    cause: Option<Cause>,
+    #[serde(default)]
+    retracts: Option<RawFieldKey>,
 }
 
-#[derive(Deserialize)]
-struct ResponsibilityFields {
-    actor: String,
-    stance: Stance,
+fn required<T, E: serde::de::Error>(v: Option<T>, field: &'static str, kind: &str) -> Result<T, E> {
+    v.ok_or_else(|| E::custom(format!("{field}: missing, required by a {kind} claim")))
 }
 
-#[derive(Deserialize)]
-struct CauseFields {
-    cause: Cause,
+fn parse_word<T: DeserializeOwned, E: serde::de::Error>(word: String, field: &str) -> Result<T, E> {
+    T::deserialize(serde::de::value::StringDeserializer::<
+        serde::de::value::Error,
+    >::new(word))
+    .map_err(|e| E::custom(format!("{field}: {e}")))
 }
-
-#[derive(Deserialize)]
-struct OutcomeFields {
-    outcome: AttackOutcome,
-}
-
-#[derive(Deserialize)]
-struct RetractionFields {
-    retracts: RawFieldKey,
-}
-
-const KINDS: &[&str] = &[
-    "casualties",
-    "responsibility",
-    "cause",
-    "outcome",
-    "retraction",
-];
 
 impl<'de> Deserialize<'de> for RawClaim {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut map = Map::<String, Value>::deserialize(d)?;
-        let claimant = map
-            .remove("claimant")
-            .ok_or_else(|| D::Error::missing_field("claimant"))?;
-        let claimant: RawSource = at_path(claimant, "claimant")?;
-        let stated_at = match map.remove("stated_at") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(at_path(v, "stated_at")?),
-        };
-        let kind: String = match map.remove("kind") {
-            Some(v) => at_path(v, "kind")?,
-            None => return Err(D::Error::missing_field("kind")),
-        };
-        let rest = Value::Object(map);
-        let assertion = match kind.as_str() {
-            "casualties" => {
-                let f: CasualtiesFields = at_path(rest, "")?;
-                RawAssertion::Casualties {
-                    party: f.party,
-                    outcome: f.outcome,
-                    count: f.count,
-                }
-            }
-            "responsibility" => {
-                let f: ResponsibilityFields = at_path(rest, "")?;
-                RawAssertion::Responsibility {
-                    actor: f.actor,
-                    stance: f.stance,
-                }
-            }
-            "cause" => {
-                let f: CauseFields = at_path(rest, "")?;
-                RawAssertion::Cause { cause: f.cause }
-            }
-            "outcome" => {
-                let f: OutcomeFields = at_path(rest, "")?;
-                RawAssertion::Outcome { outcome: f.outcome }
-            }
-            "retraction" => {
-                let f: RetractionFields = at_path(rest, "")?;
-                RawAssertion::Retraction {
-                    retracts: f.retracts,
-                }
-            }
-            other => return Err(D::Error::unknown_variant(other, KINDS)),
+        let f = FlatClaim::deserialize(d)?;
+        let assertion = match f.kind {
+            ClaimKind::Casualties => RawAssertion::Casualties {
+                party: required(f.party, "party", "casualties")?,
+                outcome: parse_word(required(f.outcome, "outcome", "casualties")?, "outcome")?,
+                count: required(f.count, "count", "casualties")?,
+            },
+            ClaimKind::Responsibility => RawAssertion::Responsibility {
+                actor: required(f.actor, "actor", "responsibility")?,
+                stance: required(f.stance, "stance", "responsibility")?,
+            },
+            ClaimKind::Cause => RawAssertion::Cause {
+                cause: required(f.cause, "cause", "cause")?,
+            },
+            ClaimKind::Outcome => RawAssertion::Outcome {
+                outcome: parse_word(required(f.outcome, "outcome", "outcome")?, "outcome")?,
+            },
+            ClaimKind::Retraction => RawAssertion::Retraction {
+                retracts: required(f.retracts, "retracts", "retraction")?,
+            },
         };
         Ok(RawClaim {
-            claimant,
-            stated_at,
+            claimant: f.claimant,
+            stated_at: f.stated_at,
             assertion,
         })
     }

@@ -1,8 +1,6 @@
 //! Parse, don't validate: turns a [`RawReport`] into a [`Report`], or the first violation as a
 //! typed [`ValidationError`] that names the field (with its full path) and the limit.
 
-use std::collections::BTreeSet;
-
 use super::raw::{
     RawAssertion, RawClaim, RawCoordinates, RawFieldKey, RawIncident, RawLocation, RawReport,
     RawSource,
@@ -14,6 +12,7 @@ use crate::core::model::{
     Location, Name, Report, ReportId, Source, SourceId, Timestamp, Url,
 };
 
+/// Puts the field's name on an id parser's error (id parsers label errors by id kind).
 fn at<T>(r: Result<T, ValidationError>, path: &str) -> Result<T, ValidationError> {
     r.map_err(|e| relabel(e, path))
 }
@@ -60,37 +59,36 @@ fn relabel(e: ValidationError, path: &str) -> ValidationError {
     }
 }
 
-fn name(s: &Option<String>, path: &str) -> Result<Option<Name>, ValidationError> {
-    s.as_deref().map(|v| Name::parse(path, v)).transpose()
+// Validators name fields relative to what they validate; callers prefix the path with
+// `ValidationError::within` on the error path only, so a valid report allocates no paths.
+
+fn name(s: &Option<String>, leaf: &str) -> Result<Option<Name>, ValidationError> {
+    s.as_deref().map(|v| Name::parse(leaf, v)).transpose()
 }
 
-fn source(raw: &RawSource, path: &str) -> Result<Source, ValidationError> {
+fn source(raw: &RawSource) -> Result<Source, ValidationError> {
     Ok(Source {
-        id: at(SourceId::parse(&raw.id), &format!("{path}.id"))?,
-        name: name(&raw.name, &format!("{path}.name"))?,
+        id: at(SourceId::parse(&raw.id), "id")?,
+        name: name(&raw.name, "name")?,
         kind: raw.kind,
         affiliated_with: raw
             .affiliated_with
             .as_deref()
-            .map(|a| at(SourceId::parse(a), &format!("{path}.affiliated_with")))
+            .map(|a| at(SourceId::parse(a), "affiliated_with"))
             .transpose()?,
     })
 }
 
-fn coordinates(raw: &RawCoordinates, path: &str) -> Result<Coordinates, ValidationError> {
-    Coordinates::from_degrees(path, raw.lat, raw.lon)
-}
-
-fn location(raw: &RawLocation, path: &str) -> Result<Location, ValidationError> {
+fn location(raw: &RawLocation) -> Result<Location, ValidationError> {
     Ok(Location {
-        country: CountryCode::parse(&format!("{path}.country"), &raw.country)?,
-        admin1: name(&raw.admin1, &format!("{path}.admin1"))?,
-        admin2: name(&raw.admin2, &format!("{path}.admin2"))?,
-        place: name(&raw.place, &format!("{path}.place"))?,
+        country: CountryCode::parse("country", &raw.country)?,
+        admin1: name(&raw.admin1, "admin1")?,
+        admin2: name(&raw.admin2, "admin2")?,
+        place: name(&raw.place, "place")?,
         coordinates: raw
             .coordinates
             .as_ref()
-            .map(|c| coordinates(c, &format!("{path}.coordinates")))
+            .map(|c: &RawCoordinates| Coordinates::from_degrees("coordinates", c.lat, c.lon))
             .transpose()?,
         precision: raw.precision,
     })
@@ -101,31 +99,31 @@ fn incident(raw: &RawIncident) -> Result<IncidentRef, ValidationError> {
         incident_id: raw
             .incident_id
             .as_deref()
-            .map(|i| at(IncidentId::parse(i), "incident.incident_id"))
+            .map(|i| at(IncidentId::parse(i), "incident_id"))
             .transpose()?,
-        occurred_at: Timestamp::parse_rfc3339("incident.occurred_at", &raw.occurred_at)?,
+        occurred_at: Timestamp::parse_rfc3339("occurred_at", &raw.occurred_at)?,
         time_precision: raw.time_precision,
-        location: location(&raw.location, "incident.location")?,
+        location: location(&raw.location).map_err(|e| e.within("location"))?,
         event_type: raw.event_type,
         target: raw.target,
     })
 }
 
-fn field_key(raw: &RawFieldKey, path: &str) -> Result<FieldKey, ValidationError> {
+fn field_key(raw: &RawFieldKey) -> Result<FieldKey, ValidationError> {
     Ok(match raw {
         RawFieldKey::Casualties { party, outcome } => FieldKey::Casualties {
             party: *party,
             outcome: *outcome,
         },
         RawFieldKey::Responsibility { actor } => FieldKey::Responsibility {
-            actor: at(ActorId::parse(actor), &format!("{path}.actor"))?,
+            actor: at(ActorId::parse(actor), "actor")?,
         },
         RawFieldKey::Cause => FieldKey::Cause,
         RawFieldKey::Outcome => FieldKey::Outcome,
     })
 }
 
-fn assertion(raw: &RawAssertion, path: &str) -> Result<Assertion, ValidationError> {
+fn assertion(raw: &RawAssertion) -> Result<Assertion, ValidationError> {
     Ok(match raw {
         RawAssertion::Casualties {
             party,
@@ -134,28 +132,28 @@ fn assertion(raw: &RawAssertion, path: &str) -> Result<Assertion, ValidationErro
         } => Assertion::Casualties {
             party: *party,
             outcome: *outcome,
-            count: count.validate(&format!("{path}.count"))?,
+            count: count.validate("count")?,
         },
         RawAssertion::Responsibility { actor, stance } => Assertion::Responsibility {
-            actor: at(ActorId::parse(actor), &format!("{path}.actor"))?,
+            actor: at(ActorId::parse(actor), "actor")?,
             stance: *stance,
         },
         RawAssertion::Cause { cause } => Assertion::Cause { cause: *cause },
         RawAssertion::Outcome { outcome } => Assertion::Outcome { outcome: *outcome },
         RawAssertion::Retraction { retracts } => Assertion::Retraction {
-            retracts: field_key(retracts, &format!("{path}.retracts"))?,
+            retracts: field_key(retracts).map_err(|e| e.within("retracts"))?,
         },
     })
 }
 
-fn claim(raw: &RawClaim, path: &str, published_at: Timestamp) -> Result<Claim, ValidationError> {
+fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationError> {
     Ok(Claim {
-        claimant: source(&raw.claimant, &format!("{path}.claimant"))?,
+        claimant: source(&raw.claimant).map_err(|e| e.within("claimant"))?,
         stated_at: match &raw.stated_at {
-            Some(s) => Timestamp::parse_rfc3339(&format!("{path}.stated_at"), s)?,
+            Some(s) => Timestamp::parse_rfc3339("stated_at", s)?,
             None => published_at,
         },
-        assertion: assertion(&raw.assertion, path)?,
+        assertion: assertion(&raw.assertion)?,
     })
 }
 
@@ -168,14 +166,14 @@ pub fn validate(raw: &RawReport) -> Result<Report, ValidationError> {
         });
     }
     let report_id = at(ReportId::parse(&raw.report_id), "report_id")?;
-    let publisher = source(&raw.publisher, "publisher")?;
+    let publisher = source(&raw.publisher).map_err(|e| e.within("publisher"))?;
     let published_at = Timestamp::parse_rfc3339("published_at", &raw.published_at)?;
     let url = raw
         .url
         .as_deref()
         .map(|u| Url::parse("url", u))
         .transpose()?;
-    let incident = incident(&raw.incident)?;
+    let incident = incident(&raw.incident).map_err(|e| e.within("incident"))?;
     if raw.claims.len() > MAX_CLAIMS_PER_REPORT {
         return Err(ValidationError::TooMany {
             field: "claims".into(),
@@ -183,15 +181,17 @@ pub fn validate(raw: &RawReport) -> Result<Report, ValidationError> {
             limit: MAX_CLAIMS_PER_REPORT,
         });
     }
-    let mut claims = Vec::with_capacity(raw.claims.len());
-    let mut fields = BTreeSet::new();
+    let mut claims: Vec<Claim> = Vec::with_capacity(raw.claims.len());
     for (i, c) in raw.claims.iter().enumerate() {
-        let path = format!("claims[{i}]");
-        let c = claim(c, &path, published_at)?;
+        let c = claim(c, published_at).map_err(|e| e.within(&format!("claims[{i}]")))?;
         // One statement per claimant and field: two would leave the correction order undefined.
-        if !fields.insert((c.claimant.id.clone(), c.assertion.field())) {
+        let key = (&c.claimant.id, c.assertion.field_ref());
+        if claims
+            .iter()
+            .any(|o| (&o.claimant.id, o.assertion.field_ref()) == key)
+        {
             return Err(ValidationError::Malformed {
-                field: path,
+                field: format!("claims[{i}]"),
                 reason: format!(
                     "a second claim by {} on the same field in one report",
                     c.claimant.id

@@ -76,20 +76,31 @@ impl Timestamp {
         let Ok(dt) = OffsetDateTime::from_unix_timestamp(secs) else {
             return self.0.to_string();
         };
-        let base = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day(),
-            dt.hour(),
-            dt.minute(),
-            dt.second()
-        );
-        if millis == 0 {
-            format!("{base}Z")
-        } else {
-            format!("{base}.{millis:03}Z")
+        // Written digit by digit: this runs for every time in every encoded update.
+        let mut out = String::with_capacity(24);
+        fn digits(out: &mut String, n: u32, width: u32) {
+            for i in (0..width).rev() {
+                out.push(char::from(b'0' + ((n / 10u32.pow(i)) % 10) as u8));
+            }
         }
+        // Years are 1900..=2100 by construction.
+        digits(&mut out, dt.year().unsigned_abs(), 4);
+        out.push('-');
+        digits(&mut out, u32::from(u8::from(dt.month())), 2);
+        out.push('-');
+        digits(&mut out, u32::from(dt.day()), 2);
+        out.push('T');
+        digits(&mut out, u32::from(dt.hour()), 2);
+        out.push(':');
+        digits(&mut out, u32::from(dt.minute()), 2);
+        out.push(':');
+        digits(&mut out, u32::from(dt.second()), 2);
+        if millis != 0 {
+            out.push('.');
+            digits(&mut out, millis as u32, 3);
+        }
+        out.push('Z');
+        out
     }
 }
 

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 RECKON_TANSU_BIN="$(scripts/install-tansu.sh)"
 export RECKON_TANSU_BIN
 
+scripts/check-deploy.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --all-targets --locked

@@ -136,7 +136,7 @@ impl Engine {
         if self.has_seen(&report.report_id) {
             return Vec::new();
         }
-        let features = Features::of(report);
+        let features = Features::of(report, &mut self.interner);
         let Placement { target, absorb } = self.place(report, &features);
         self.incidents[target].add_report(report, &features, &mut self.interner);
         self.mark_seen(&report.report_id, target);
@@ -287,7 +287,7 @@ impl Engine {
 
     /// Scores every standing incident the index can reach from the report's time window.
     fn candidates(&self, f: &Features) -> Vec<(i32, usize)> {
-        let Some(region) = self.regions.get(f.region.as_str()) else {
+        let Some(region) = self.regions.get(&*f.region) else {
             return Vec::new();
         };
         let w = f.precision.link_window_ms();

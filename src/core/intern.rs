@@ -2,16 +2,21 @@
 //! claimant appears in thousands of incidents; without interning each decoded report would keep
 //! its own copy of every string alive in the state.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::core::model::{ActorId, Name, Source, SourceId};
+use crate::core::model::{normalise_name, ActorId, Location, Name, Source, SourceId};
 
 /// The interning tables of one engine.
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: HashSet<Arc<str>>,
     sources: HashSet<Arc<Source>>,
+    /// Admin-area name -> normalised key. Few distinct areas recur in every report, so their
+    /// normalisation (transliteration, splitting) is done once.
+    areas: HashMap<Arc<str>, Arc<str>>,
+    /// (country, admin1) -> region key.
+    regions: HashMap<(String, Option<Arc<str>>), Arc<str>>,
 }
 
 impl Interner {
@@ -39,6 +44,30 @@ impl Interner {
     /// The shared copy of a name.
     pub fn name(&mut self, n: &Name) -> Name {
         Name::from_arc(self.text(n.arc()))
+    }
+
+    /// The normalised comparison key of an admin-area name, computed once per distinct name.
+    pub fn area_key(&mut self, n: &Name) -> Arc<str> {
+        if let Some(k) = self.areas.get(n.as_str()) {
+            return k.clone();
+        }
+        let key = self.text(&Arc::from(normalise_name(n.as_str())));
+        self.areas.insert(n.arc().clone(), key.clone());
+        key
+    }
+
+    /// The region key of a location, computed once per distinct country and admin1.
+    pub fn region_key(&mut self, loc: &Location) -> Arc<str> {
+        let lookup = (
+            loc.country.as_str().to_string(),
+            loc.admin1.as_ref().map(|a| a.arc().clone()),
+        );
+        if let Some(k) = self.regions.get(&lookup) {
+            return k.clone();
+        }
+        let key = self.text(&Arc::from(loc.region_key()));
+        self.regions.insert(lookup, key.clone());
+        key
     }
 
     /// The shared copy of a source, its strings interned too.

@@ -75,17 +75,31 @@ pub fn group_weight<'a>(claims: impl Iterator<Item = &'a Resolved<'a>>) -> u32 {
 }
 
 /// Number of distinct independence groups.
-pub fn independent_count<'a>(claims: impl Iterator<Item = &'a Resolved<'a>>) -> u32 {
-    let mut roots: Vec<&SourceId> = claims.map(Resolved::root).collect();
-    roots.sort_unstable();
-    roots.dedup();
-    u32::try_from(roots.len()).unwrap_or(u32::MAX)
+pub fn independent_count<'a>(claims: impl Iterator<Item = &'a Resolved<'a>> + Clone) -> u32 {
+    let n = claims.clone().count();
+    let distinct = if n <= 16 {
+        // Small sets, the common case: compare pairwise instead of allocating.
+        claims
+            .clone()
+            .enumerate()
+            .filter(|(i, c)| !claims.clone().take(*i).any(|d| d.root() == c.root()))
+            .count()
+    } else {
+        let mut roots: Vec<&SourceId> = claims.map(Resolved::root).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        roots.len()
+    };
+    u32::try_from(distinct).unwrap_or(u32::MAX)
 }
 
-/// Sorted, deduplicated claimant ids.
+/// Sorted, deduplicated claimant ids. Claims arrive sorted by claimant (the incident keeps them
+/// so), so sorting is only a fallback.
 pub fn claimant_ids<'a>(claims: impl Iterator<Item = &'a Resolved<'a>>) -> Vec<SourceId> {
     let mut ids: Vec<SourceId> = claims.map(|c| c.claimant().clone()).collect();
-    ids.sort_unstable();
+    if !ids.is_sorted() {
+        ids.sort_unstable();
+    }
     ids.dedup();
     ids
 }

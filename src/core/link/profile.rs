@@ -149,7 +149,7 @@ impl<'de, T: Flag + Deserialize<'de>> Deserialize<'de> for FlagSet<T> {
 #[derive(Debug, Clone)]
 pub struct Features {
     /// Region key.
-    pub region: String,
+    pub region: Arc<str>,
     /// Country.
     pub country: CountryCode,
     /// Named areas, at most one per level.
@@ -168,7 +168,7 @@ pub struct Features {
 
 impl Features {
     /// Extracts the linking features of a report.
-    pub fn of(report: &Report) -> Self {
+    pub fn of(report: &Report, interner: &mut Interner) -> Self {
         let inc = &report.incident;
         let loc = &inc.location;
         let names = [
@@ -177,12 +177,21 @@ impl Features {
             (Level::Place, &loc.place),
         ]
         .into_iter()
-        .filter_map(|(level, n)| n.as_ref().map(|n| PlaceName::new(level, n)))
+        .filter_map(|(level, n)| {
+            n.as_ref().map(|n| match level {
+                Level::Place => PlaceName::new(level, n),
+                _ => PlaceName {
+                    level,
+                    key: interner.area_key(n),
+                    display: n.clone(),
+                },
+            })
+        })
         // A name made only of generic words ("district") names nothing.
         .filter(|n| !n.key.is_empty())
         .collect();
         Self {
-            region: loc.region_key(),
+            region: interner.region_key(loc),
             country: loc.country,
             names,
             coordinates: loc.coordinates,
@@ -234,7 +243,7 @@ impl Profile {
     /// The profile of an incident opened by one report.
     pub fn new(f: &Features, interner: &mut Interner) -> Self {
         let mut p = Self {
-            region: interner.text(&Arc::from(f.region.as_str())),
+            region: f.region.clone(),
             country: f.country,
             names: Vec::new(),
             coordinates: Vec::new(),

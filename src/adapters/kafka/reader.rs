@@ -83,12 +83,13 @@ pub struct Record {
 }
 
 impl Record {
-    /// The value of the last header with this name (Kafka clients treat the last one as current).
+    /// The value of the last header with this name, compared ASCII case-insensitively as the
+    /// processor does (Kafka clients treat the last one as current).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.headers
             .iter()
             .rev()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .and_then(|(_, v)| v.as_deref())
     }
 
@@ -163,7 +164,7 @@ pub fn topic_partitions(
     if let Some(e) = t.error() {
         return Err(ReaderError::Topic {
             topic: topic.to_string(),
-            reason: format!("{:?}", rdkafka::types::RDKafkaRespErr::from(e)),
+            reason: rdkafka::types::RDKafkaErrorCode::from(e).to_string(),
         });
     }
     let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
@@ -191,6 +192,11 @@ impl TopicReader {
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest");
+        if config.get("group.id").is_none() {
+            // librdkafka refuses `assign` without a group id ("Unknown group"); the group is
+            // never joined and nothing is committed to it.
+            config.set("group.id", "reckon-reader");
+        }
         let consumer: BaseConsumer = config.create()?;
         let partitions = topic_partitions(&consumer, topic, timeout)?;
         let mut marks = Vec::with_capacity(partitions.len());
@@ -347,11 +353,18 @@ mod tests {
             payload: None,
             headers: vec![
                 ("content-type".into(), Some(b"application/json".to_vec())),
-                ("content-type".into(), Some(b"application/x-protobuf".to_vec())),
+                (
+                    "content-type".into(),
+                    Some(b"application/x-protobuf".to_vec()),
+                ),
             ],
         };
         assert_eq!(
             r.header("content-type"),
+            Some(&b"application/x-protobuf"[..])
+        );
+        assert_eq!(
+            r.header("Content-Type"),
             Some(&b"application/x-protobuf"[..])
         );
         assert_eq!(r.header("other"), None);

@@ -95,7 +95,8 @@ impl UpdateFilter {
                     .iter()
                     .any(|i| self.incidents.contains(i.as_str())) =>
             {
-                self.incidents.insert(update.incident_id.as_str().to_string());
+                self.incidents
+                    .insert(update.incident_id.as_str().to_string());
             }
             _ => {}
         }
@@ -144,7 +145,10 @@ mod tests {
     }
 
     fn region_of(u: &Update) -> String {
-        u.view.as_ref().map(|v| v.region.clone()).unwrap_or_default()
+        u.view
+            .as_ref()
+            .map(|v| v.region.clone())
+            .unwrap_or_default()
     }
 
     fn strings(v: &[&str]) -> Vec<String> {
@@ -179,8 +183,7 @@ mod tests {
         let other = UpdateFilter::new(vec![], strings(&["SY"]), vec![]).unwrap();
         assert!(updates.iter().all(|u| !other.matches(u)));
 
-        let either =
-            UpdateFilter::new(vec![], vec![], strings(&["weak", "contested"])).unwrap();
+        let either = UpdateFilter::new(vec![], vec![], strings(&["weak", "contested"])).unwrap();
         assert!(updates.iter().all(|u| either.matches(u)));
 
         assert!(UpdateFilter::new(vec![], vec![], strings(&["sure"])).is_err());

@@ -1,11 +1,15 @@
 //! Kafka adapter: client configuration (`-b`, `-X` passthrough), topic layout and creation, and
-//! the embedded mock cluster used by `reckon demo` and the fast tests.
+//! the embedded mock cluster used by `reckon demo` and the fast tests, and the processor
+//! (`processor`, with its producer in `output` and the state restore in `restore`).
 
 pub mod config;
 pub mod feeder;
 pub mod latest;
 pub mod mock;
+pub mod output;
+pub mod processor;
 pub mod reader;
+pub mod restore;
 pub mod sender;
 pub mod topics;
 pub mod update_filter;

@@ -1,0 +1,826 @@
+//! The processor: consumes the reports topic in a consumer group, folds each assigned partition
+//! with a [`PartitionTask`], publishes updates and dead letters, and keeps each partition's
+//! state in the changelog topic so that another instance (or this one, restarted) resumes
+//! exactly where the last checkpoint left off.
+//!
+//! One dedicated OS thread owns a `BaseConsumer` and a `BaseProducer`; every blocking
+//! librdkafka call (flush, commit, transactions, the restore read) runs on it, never on an
+//! async executor. Rebalances are handled inside the consumer's rebalance callback, which runs
+//! on the same thread during `poll`:
+//! - on revoke: the commit cycle runs for every partition (the revoked ones still assigned, so
+//!   the offset commit succeeds), then their state is dropped;
+//! - on assign: each new partition is restored from its changelog partition and the input is
+//!   assigned at the restored checkpoint's offset.
+//!
+//! Commit cycle (every `commit_interval`, every `commit_max_records` records, on revoke and on
+//! shutdown): (a) flush, so every update and dead letter before the checkpoint is acknowledged;
+//! (b) write the dirty incidents and a checkpoint to the changelog, flush; (c) commit the group
+//! offsets (for lag visibility only: the position comes from the changelog). Under
+//! `--exactly-once` the same records and the offsets go into one transaction instead.
+//!
+//! The guarantee does not rest on transactions: after a crash, processing resumes from the last
+//! checkpoint with exactly the state it had, so every re-published version is byte-identical to
+//! the one published before the crash, and a subscriber that drops `(incident, version)` pairs
+//! it has seen gets the clean run's sequence.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use thiserror::Error;
+
+use super::config::KafkaArgs;
+use super::output::{OutputError, Outputs, SourceRecord};
+use super::restore::{restore_partitions, RestoreError};
+use crate::adapters::metrics as m;
+use crate::core::registry::SourceRegistry;
+use crate::runtime::changelog::ChangelogError;
+use crate::runtime::{CommitPolicy, Outcome, PartitionTask, TaskStatus};
+use crate::wire::{ContentType, CONTENT_TYPE_HEADER};
+
+/// How the processor runs.
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    /// Brokers, `-X` properties and topic names.
+    pub kafka: KafkaArgs,
+    /// The consumer group.
+    pub group_id: String,
+    /// This instance's name: the client id and, under `--exactly-once`, part of the
+    /// `transactional.id`. Keep it stable across restarts of one instance (a restarted
+    /// instance then fences its previous incarnation) and unique among live instances.
+    pub instance_id: String,
+    /// The wire form of published updates.
+    pub output_format: ContentType,
+    /// Operator-registered sources.
+    pub registry: SourceRegistry,
+    /// The longest time between commit cycles.
+    pub commit_interval: Duration,
+    /// The most records between commit cycles.
+    pub commit_max_records: u64,
+    /// Publish through Kafka transactions (outputs, changelog and offsets in one commit).
+    pub exactly_once: bool,
+    /// How long restoring the state of newly assigned partitions may take.
+    pub restore_timeout: Duration,
+    /// How long a flush or a transaction call may take.
+    pub request_timeout: Duration,
+}
+
+impl ProcessorConfig {
+    /// The defaults: group `reckon`, JSON output, a commit cycle every 100 ms or 1000 records,
+    /// at-least-once.
+    pub fn new(kafka: KafkaArgs) -> Self {
+        Self {
+            kafka,
+            group_id: "reckon".into(),
+            instance_id: default_instance_id(),
+            output_format: ContentType::Json,
+            registry: SourceRegistry::default(),
+            commit_interval: Duration::from_millis(100),
+            commit_max_records: 1000,
+            exactly_once: false,
+            restore_timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// The `transactional.id` under `--exactly-once`.
+    pub fn transactional_id(&self) -> String {
+        format!("{}-{}", self.group_id, self.instance_id)
+    }
+}
+
+/// The host name (stable across restarts of one instance in a container or a VM), or `reckon`.
+pub fn default_instance_id() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "reckon".into())
+}
+
+/// Why the processor stopped or could not start.
+#[derive(Debug, Error)]
+pub enum ProcessorError {
+    /// A Kafka call failed.
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    /// Producing failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Restoring a partition failed.
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
+    /// A changelog record could not be encoded.
+    #[error(transparent)]
+    Changelog(#[from] ChangelogError),
+    /// The consumer hit a fatal error.
+    #[error("fatal consumer error: {0}")]
+    Fatal(String),
+    /// The processor thread panicked.
+    #[error("the processor thread panicked")]
+    Panicked,
+    /// Waiting for the processor timed out.
+    #[error("timed out after {0:?}: {1}")]
+    Timeout(Duration, String),
+}
+
+/// A snapshot of what the processor is doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Assigned partitions and their tasks.
+    pub partitions: BTreeMap<i32, TaskStatus>,
+    /// Input records processed.
+    pub records: u64,
+    /// Updates published.
+    pub updates: u64,
+    /// Records dead-lettered.
+    pub dead_letters: u64,
+    /// Commit cycles that wrote a checkpoint.
+    pub checkpoints: u64,
+    /// Partitions restored from the changelog.
+    pub restores: u64,
+    /// Transactions aborted (and partitions restored again) under `--exactly-once`.
+    pub aborts: u64,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    stop: AtomicBool,
+    status: Mutex<Status>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere leaves the data as it was; the thread's own result reports the panic.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Everything the processor thread and its rebalance callback share.
+struct Worker {
+    config: ProcessorConfig,
+    restore_config: ClientConfig,
+    outputs: Outputs,
+    tasks: BTreeMap<i32, PartitionTask>,
+    policy: CommitPolicy,
+    /// Set when the processor can no longer write consistent state: no more checkpoints.
+    poisoned: bool,
+    /// An error raised in a callback, for the loop to stop on.
+    fatal: Option<ProcessorError>,
+    status: Status,
+    shared: Arc<Shared>,
+}
+
+impl Worker {
+    fn topic(&self) -> &str {
+        &self.config.kafka.topics.reports_topic
+    }
+
+    fn publish_status(&mut self) {
+        self.status.partitions = self.tasks.iter().map(|(p, t)| (*p, t.status())).collect();
+        *lock(&self.shared.status) = self.status.clone();
+        metrics::gauge!(m::ASSIGNED_PARTITIONS).set(self.tasks.len() as f64);
+    }
+
+    /// Processes one input record.
+    fn handle(&mut self, msg: &BorrowedMessage<'_>) -> Result<(), ProcessorError> {
+        let partition = msg.partition();
+        let started = Instant::now();
+        let Some(task) = self.tasks.get_mut(&partition) else {
+            // Fetched before its partition was revoked: the new owner processes it.
+            return Ok(());
+        };
+        let content_type = msg.headers().and_then(|h| {
+            h.iter()
+                .filter(|h| h.key.eq_ignore_ascii_case(CONTENT_TYPE_HEADER))
+                .last()
+                .and_then(|h| h.value)
+        });
+        let offset = msg.offset();
+        let outcome = task.process(offset, msg.payload(), content_type);
+        metrics::counter!(m::RECORDS_CONSUMED, "partition" => partition.to_string()).increment(1);
+        match outcome {
+            Outcome::AlreadyProcessed => {
+                tracing::debug!(partition, offset, "record already reflected in the state");
+                return Ok(());
+            }
+            Outcome::Updates { report_id, updates } => {
+                metrics::counter!(m::REPORTS_PROCESSED).increment(1);
+                if updates.is_empty() {
+                    tracing::debug!(partition, offset, report_id = %report_id, "report changed no view");
+                }
+                for u in &updates {
+                    self.outputs.send_update(u)?;
+                    tracing::debug!(
+                        partition,
+                        offset,
+                        report_id = %report_id,
+                        incident_id = %u.incident_id,
+                        version = u.version,
+                        "update"
+                    );
+                }
+                self.status.updates += updates.len() as u64;
+                metrics::counter!(m::UPDATES_PUBLISHED).increment(updates.len() as u64);
+                if let Some(ts) = msg.timestamp().to_millis() {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as i64)
+                        .unwrap_or(ts);
+                    metrics::histogram!(m::END_TO_END_SECONDS)
+                        .record((now - ts).max(0) as f64 / 1000.0);
+                }
+            }
+            Outcome::DeadLetter(error) => {
+                tracing::warn!(
+                    partition,
+                    offset,
+                    reason_code = error.reason_code(),
+                    reason = %error,
+                    "dead letter"
+                );
+                let source = SourceRecord {
+                    topic: msg.topic(),
+                    partition,
+                    offset,
+                    key: msg.key(),
+                    payload: msg.payload(),
+                    headers: msg.headers(),
+                };
+                self.outputs.send_dead_letter(&source, &error)?;
+                self.status.dead_letters += 1;
+                metrics::counter!(m::DEAD_LETTERS, "reason" => error.reason_code()).increment(1);
+            }
+        }
+        self.status.records += 1;
+        self.policy.record();
+        metrics::histogram!(m::PROCESSING_SECONDS).record(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// The commit cycle for every partition. `sync` waits for the offset commit (on revoke
+    /// and shutdown, when the partitions are about to go).
+    fn commit(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+        sync: bool,
+    ) -> Result<(), ProcessorError> {
+        self.policy.committed(Instant::now());
+        if self.poisoned {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let transactional = self.outputs.transactional();
+        if !transactional {
+            // (a) Everything published so far is acknowledged before a checkpoint passes it.
+            self.outputs.flush()?;
+        } else if !self.outputs.in_transaction()
+            && !self.tasks.values().any(PartitionTask::needs_checkpoint)
+        {
+            return Ok(());
+        }
+        // (b) The changed incidents and a checkpoint per partition.
+        let mut offsets = TopicPartitionList::new();
+        let mut written = 0usize;
+        let topic = self.topic().to_string();
+        for task in self.tasks.values_mut() {
+            let Some(batch) = task.take_checkpoint()? else {
+                continue;
+            };
+            for r in &batch.records {
+                self.outputs.send_changelog(batch.partition, r)?;
+            }
+            written += batch.records.len();
+            offsets.add_partition_offset(
+                &topic,
+                batch.partition,
+                Offset::Offset(batch.next_offset),
+            )?;
+            tracing::debug!(
+                partition = batch.partition,
+                next_offset = batch.next_offset,
+                records = batch.records.len(),
+                "checkpoint"
+            );
+        }
+        if transactional {
+            let group = consumer
+                .group_metadata()
+                .ok_or_else(|| ProcessorError::Fatal("no consumer group metadata".into()))?;
+            let t = Instant::now();
+            match self.outputs.commit_transaction(&offsets, &group) {
+                Ok(()) => {
+                    metrics::histogram!(m::TRANSACTION_SECONDS).record(t.elapsed().as_secs_f64());
+                }
+                Err(e) if e.is_abortable() => {
+                    tracing::warn!(error = %e, "aborting the transaction and restoring every partition");
+                    self.outputs.abort_transaction()?;
+                    self.status.aborts += 1;
+                    self.reset_all(consumer)?;
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.poisoned = true;
+                    return Err(e.into());
+                }
+            }
+        } else {
+            if offsets.count() == 0 {
+                return Ok(());
+            }
+            if let Err(e) = self.outputs.flush() {
+                // Some checkpoint may be missing: no later one may be written over it.
+                self.poisoned = true;
+                return Err(e.into());
+            }
+            // (c) Offsets, for lag visibility.
+            let mode = if sync {
+                CommitMode::Sync
+            } else {
+                CommitMode::Async
+            };
+            if let Err(e) = consumer.commit(&offsets, mode) {
+                tracing::warn!(error = %e, "offset commit failed (the changelog checkpoint stands)");
+            }
+        }
+        if offsets.count() > 0 {
+            self.status.checkpoints += 1;
+        }
+        metrics::histogram!(m::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+        tracing::trace!(records = written, "commit cycle");
+        self.publish_status();
+        Ok(())
+    }
+
+    /// Restores `partitions` from the changelog and returns where to read each one from.
+    fn restore(&mut self, partitions: &[i32]) -> Result<Vec<(i32, Offset)>, ProcessorError> {
+        let fresh: Vec<i32> = partitions
+            .iter()
+            .copied()
+            .filter(|p| !self.tasks.contains_key(p))
+            .collect();
+        let started = Instant::now();
+        let restored = restore_partitions(
+            &self.restore_config,
+            &self.config.kafka.topics.changelog_topic,
+            &fresh,
+            self.config.restore_timeout,
+        )?;
+        for (p, r) in restored {
+            tracing::info!(
+                partition = p,
+                incidents = r.incidents.len(),
+                next_offset = r.next_offset,
+                changelog_records = r.records,
+                discarded = r.discarded,
+                stale = r.stale.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "restored partition"
+            );
+            if r.discarded > 0 {
+                tracing::warn!(
+                    partition = p,
+                    discarded = r.discarded,
+                    "changelog records after the last checkpoint were discarded (a crash during a commit cycle); they are rewritten at the next checkpoint"
+                );
+            }
+            self.tasks.insert(
+                p,
+                PartitionTask::restore(p, self.config.registry.clone(), r),
+            );
+            self.status.restores += 1;
+        }
+        Ok(partitions
+            .iter()
+            .map(|p| {
+                let offset = match self.tasks.get(p) {
+                    // A task kept over a cooperative rebalance resumes where it is.
+                    Some(t) if !fresh.contains(p) => Offset::Offset(t.next_offset()),
+                    Some(t) => t.resume_offset().map_or(Offset::Beginning, Offset::Offset),
+                    None => Offset::Beginning,
+                };
+                (*p, offset)
+            })
+            .collect())
+    }
+
+    /// After an aborted transaction: drops every task, restores them from the changelog and
+    /// moves the consumer back to the restored checkpoints.
+    fn reset_all(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+    ) -> Result<(), ProcessorError> {
+        let partitions: Vec<i32> = self.tasks.keys().copied().collect();
+        self.tasks.clear();
+        let topic = self.topic().to_string();
+        for (p, offset) in self.restore(&partitions)? {
+            consumer.seek(&topic, p, offset, self.config.request_timeout)?;
+        }
+        self.publish_status();
+        Ok(())
+    }
+
+    fn on_assign(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+        tpl: &TopicPartitionList,
+    ) -> Result<(), ProcessorError> {
+        let topic = self.topic().to_string();
+        let partitions: Vec<i32> = tpl
+            .elements_for_topic(&topic)
+            .iter()
+            .map(|e| e.partition())
+            .collect();
+        metrics::counter!(m::REBALANCES, "kind" => "assign").increment(1);
+        tracing::info!(?partitions, "partitions assigned");
+        let starts = self.restore(&partitions)?;
+        let mut assignment = TopicPartitionList::new();
+        for (p, offset) in starts {
+            assignment.add_partition_offset(&topic, p, offset)?;
+        }
+        match consumer.rebalance_protocol() {
+            RebalanceProtocol::Cooperative => consumer.incremental_assign(&assignment)?,
+            _ => consumer.assign(&assignment)?,
+        }
+        self.policy.committed(Instant::now());
+        self.publish_status();
+        Ok(())
+    }
+
+    fn on_revoke(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+        tpl: &TopicPartitionList,
+    ) -> Result<(), ProcessorError> {
+        let topic = self.topic().to_string();
+        let partitions: Vec<i32> = tpl
+            .elements_for_topic(&topic)
+            .iter()
+            .map(|e| e.partition())
+            .collect();
+        metrics::counter!(m::REBALANCES, "kind" => "revoke").increment(1);
+        let lost = consumer.assignment_lost();
+        tracing::info!(?partitions, lost, "partitions revoked");
+        let result = if lost {
+            // Another instance may own them already: writing their changelog now could
+            // interleave with its records. Their unsaved progress is redone by the new owner.
+            if self.outputs.in_transaction() {
+                let _ = self.outputs.abort_transaction();
+            }
+            Ok(())
+        } else {
+            self.commit(consumer, true)
+        };
+        for p in &partitions {
+            self.tasks.remove(p);
+        }
+        let unassign = match consumer.rebalance_protocol() {
+            RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+            _ => consumer.unassign(),
+        };
+        self.publish_status();
+        result?;
+        unassign?;
+        Ok(())
+    }
+}
+
+/// The consumer context: rebalance callbacks drive the worker; statistics feed the lag gauge.
+pub struct ProcessorContext {
+    worker: Mutex<Worker>,
+}
+
+impl ProcessorContext {
+    fn worker(&self) -> MutexGuard<'_, Worker> {
+        lock(&self.worker)
+    }
+}
+
+impl ClientContext for ProcessorContext {
+    fn stats(&self, stats: Statistics) {
+        let w = self.worker();
+        if let Some(t) = stats.topics.get(w.topic()) {
+            for (p, s) in &t.partitions {
+                if *p >= 0 && s.consumer_lag >= 0 {
+                    metrics::gauge!(m::CONSUMER_LAG, "partition" => p.to_string())
+                        .set(s.consumer_lag as f64);
+                }
+            }
+        }
+        for (p, t) in &w.tasks {
+            metrics::gauge!(m::INCIDENTS, "partition" => p.to_string())
+                .set(t.engine().live_incidents() as f64);
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::error!(error = %error, reason, "consumer error");
+    }
+}
+
+impl ConsumerContext for ProcessorContext {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let mut w = self.worker();
+        let result = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => w.on_assign(consumer, tpl),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => w.on_revoke(consumer, tpl),
+            other => {
+                tracing::error!(error = ?other, "rebalance error");
+                w.tasks.clear();
+                w.publish_status();
+                consumer.unassign().map_err(ProcessorError::from)
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "rebalance failed; stopping");
+            w.poisoned = true;
+            w.fatal.get_or_insert(e);
+        }
+    }
+}
+
+/// The processor's entry point.
+#[derive(Debug)]
+pub struct Processor;
+
+impl Processor {
+    /// Creates the clients, joins the group and starts the processor thread. Topics must
+    /// exist (see [`super::ensure_topics`]).
+    pub fn start(config: ProcessorConfig) -> Result<ProcessorHandle, ProcessorError> {
+        let kafka = &config.kafka;
+        let client_id = format!("reckon-{}", config.instance_id);
+        let mut producer_settings: Vec<(&str, String)> = vec![
+            ("client.id", client_id.clone()),
+            ("enable.idempotence", "true".into()),
+            // The Java client's partitioner: updates of one incident land where any Kafka
+            // client would put them.
+            ("partitioner", "murmur2_random".into()),
+            ("linger.ms", "5".into()),
+        ];
+        if config.exactly_once {
+            producer_settings.push(("transactional.id", config.transactional_id()));
+        }
+        let producer_config = kafka.client_config_with(
+            &producer_settings
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        let outputs = Outputs::new(
+            &producer_config,
+            kafka.topics.clone(),
+            config.output_format,
+            config.exactly_once,
+            config.request_timeout,
+        )?;
+        let consumer_config = kafka.client_config_with(&[
+            ("group.id", config.group_id.as_str()),
+            ("client.id", client_id.as_str()),
+            // The position comes from the changelog checkpoint; commits are for lag only and
+            // are made by the commit cycle.
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", "earliest"),
+            ("isolation.level", "read_committed"),
+            // Eager rebalancing: a revoke hands every partition over at once.
+            ("partition.assignment.strategy", "roundrobin"),
+            ("enable.partition.eof", "false"),
+            ("statistics.interval.ms", "5000"),
+        ]);
+        let restore_config = kafka.client_config_with(&[("client.id", client_id.as_str())]);
+        let shared = Arc::new(Shared::default());
+        let worker = Worker {
+            policy: CommitPolicy::new(
+                config.commit_interval,
+                config.commit_max_records,
+                Instant::now(),
+            ),
+            config: config.clone(),
+            restore_config,
+            outputs,
+            tasks: BTreeMap::new(),
+            poisoned: false,
+            fatal: None,
+            status: Status::default(),
+            shared: shared.clone(),
+        };
+        let consumer: BaseConsumer<ProcessorContext> =
+            consumer_config.create_with_context(ProcessorContext {
+                worker: Mutex::new(worker),
+            })?;
+        consumer.subscribe(&[kafka.topics.reports_topic.as_str()])?;
+        tracing::info!(
+            group_id = %config.group_id,
+            instance_id = %config.instance_id,
+            brokers = %kafka.brokers,
+            reports_topic = %kafka.topics.reports_topic,
+            exactly_once = config.exactly_once,
+            output_format = config.output_format.mime(),
+            "processor started"
+        );
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("reckon-processor".into())
+            .spawn(move || run_loop(consumer, &thread_shared))
+            .map_err(|e| ProcessorError::Fatal(format!("spawning the processor thread: {e}")))?;
+        Ok(ProcessorHandle {
+            shared,
+            thread: Some(thread),
+            kafka: config.kafka,
+        })
+    }
+}
+
+fn poll_loop(
+    consumer: &BaseConsumer<ProcessorContext>,
+    shared: &Shared,
+) -> Result<(), ProcessorError> {
+    let ctx = consumer.context().clone();
+    while !shared.stop.load(Ordering::Relaxed) {
+        if let Some(e) = ctx.worker().fatal.take() {
+            return Err(e);
+        }
+        // The worker is not locked during poll: rebalance callbacks lock it.
+        match consumer.poll(Duration::from_millis(20)) {
+            None => {}
+            Some(Ok(msg)) => ctx.worker().handle(&msg)?,
+            Some(Err(KafkaError::PartitionEOF(_))) => {}
+            Some(Err(KafkaError::MessageConsumptionFatal(code))) => {
+                return Err(ProcessorError::Fatal(code.to_string()));
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
+        }
+        if let Some((code, reason)) = consumer.client().fatal_error() {
+            return Err(ProcessorError::Fatal(format!("{code:?}: {reason}")));
+        }
+        let mut w = ctx.worker();
+        w.outputs.poll();
+        if w.policy.due(Instant::now()) {
+            w.commit(consumer, false)?;
+        }
+    }
+    Ok(())
+}
+
+fn run_loop(
+    consumer: BaseConsumer<ProcessorContext>,
+    shared: &Shared,
+) -> Result<Status, ProcessorError> {
+    let ctx = consumer.context().clone();
+    let mut result = poll_loop(&consumer, shared);
+    if result.is_ok() {
+        tracing::info!("stopping: final commit cycle");
+        result = ctx.worker().commit(&consumer, true);
+    }
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "processor failed; no further checkpoint is written");
+        ctx.worker().poisoned = true;
+    }
+    // Leave the group: dropping the consumer closes it, and the revoke callback runs then (its
+    // commit cycle has nothing left to write after the one above).
+    drop(consumer);
+    let mut w = ctx.worker();
+    if w.outputs.in_transaction() {
+        let _ = w.outputs.abort_transaction();
+    }
+    if result.is_ok() {
+        if let Some(e) = w.fatal.take() {
+            result = Err(e);
+        }
+    }
+    w.tasks.clear();
+    w.publish_status();
+    let status = w.status.clone();
+    drop(w);
+    tracing::info!(
+        records = status.records,
+        updates = status.updates,
+        dead_letters = status.dead_letters,
+        "processor stopped"
+    );
+    result.map(|()| status)
+}
+
+/// A running processor.
+#[derive(Debug)]
+pub struct ProcessorHandle {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Result<Status, ProcessorError>>>,
+    kafka: KafkaArgs,
+}
+
+impl ProcessorHandle {
+    /// What the processor is doing now.
+    pub fn status(&self) -> Status {
+        lock(&self.shared.status).clone()
+    }
+
+    /// Whether the processor thread has ended (after a stop request or an error).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Asks the processor to stop; [`Self::shutdown`] or [`Self::wait`] then returns.
+    pub fn request_stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops: runs a last commit cycle for every partition, leaves the group, and returns the
+    /// final status (or the error that stopped the processor).
+    pub fn shutdown(self) -> Result<Status, ProcessorError> {
+        self.request_stop();
+        self.wait()
+    }
+
+    /// Waits until the processor thread ends.
+    pub fn wait(mut self) -> Result<Status, ProcessorError> {
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| ProcessorError::Panicked)?,
+            None => Ok(self.status()),
+        }
+    }
+
+    /// Waits until the checkpoints of this processor cover the whole reports topic as it is
+    /// now (every partition's checkpoint at its high watermark), or the processor ends.
+    pub fn wait_until_caught_up(&self, timeout: Duration) -> Result<(), ProcessorError> {
+        let ends = input_end_offsets(&self.kafka, Duration::from_secs(10))?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.status();
+            if caught_up(&[&status], &ends) {
+                return Ok(());
+            }
+            if self.is_finished() {
+                return Err(ProcessorError::Fatal(
+                    "the processor stopped before catching up".into(),
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(ProcessorError::Timeout(
+                    timeout,
+                    format!("ends {ends:?}, status {:?}", status.partitions),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ProcessorHandle {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.shared.stop.store(true, Ordering::Relaxed);
+            let _ = t.join();
+        }
+    }
+}
+
+/// The `(low, high)` watermarks of every partition of the reports topic.
+pub fn input_end_offsets(
+    kafka: &KafkaArgs,
+    timeout: Duration,
+) -> Result<BTreeMap<i32, (i64, i64)>, ProcessorError> {
+    let consumer: BaseConsumer = kafka.client_config().create()?;
+    let topic = &kafka.topics.reports_topic;
+    // Every topic's metadata: asking for one by name can auto-create it on some brokers.
+    let md = consumer.fetch_metadata(None, timeout)?;
+    let mut out = BTreeMap::new();
+    for t in md.topics().iter().filter(|t| t.name() == topic) {
+        for p in t.partitions() {
+            out.insert(p.id(), consumer.fetch_watermarks(topic, p.id(), timeout)?);
+        }
+    }
+    if out.is_empty() {
+        return Err(ProcessorError::Fatal(format!(
+            "topic {topic} has no partitions"
+        )));
+    }
+    Ok(out)
+}
+
+/// Whether the checkpoints in `statuses` (one per processor of the group) cover every
+/// partition up to its high watermark in `ends` (from [`input_end_offsets`]).
+pub fn caught_up(statuses: &[&Status], ends: &BTreeMap<i32, (i64, i64)>) -> bool {
+    ends.iter().all(|(p, (low, high))| {
+        high <= low
+            || statuses.iter().any(|s| {
+                s.partitions
+                    .get(p)
+                    .and_then(|t| t.checkpointed)
+                    .is_some_and(|c| c >= *high)
+            })
+    })
+}

@@ -1,0 +1,153 @@
+//! Restoring partition state from the changelog topic: reads the given changelog partitions
+//! from their beginning to the high watermark seen when the restore starts, through the pure
+//! restore fold ([`crate::runtime::changelog`]).
+//!
+//! The reading consumer has no group (nothing to commit, no join delay) and reads committed
+//! records only (`isolation.level=read_committed`), so that under `--exactly-once` an aborted
+//! transaction's changelog records and checkpoint are never restored on a broker that isolates
+//! them.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use thiserror::Error;
+
+use crate::runtime::changelog::{ChangelogError, RestoreFold, Restored};
+
+/// Why a restore failed.
+#[derive(Debug, Error)]
+pub enum RestoreError {
+    /// A Kafka request failed.
+    #[error("kafka: {0}")]
+    Kafka(#[from] KafkaError),
+    /// The changelog holds a record that cannot be restored.
+    #[error("changelog {topic} partition {partition}: {source}")]
+    Changelog {
+        /// The changelog topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// What is wrong.
+        source: ChangelogError,
+    },
+    /// The end of the changelog was not reached in time.
+    #[error(
+        "restoring {topic} partition {partition}: reached offset {reached} of {end} in {waited:?}"
+    )]
+    Timeout {
+        /// The changelog topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The next offset to read.
+        reached: i64,
+        /// The high watermark to reach.
+        end: i64,
+        /// How long it waited.
+        waited: Duration,
+    },
+}
+
+struct Progress {
+    fold: RestoreFold,
+    /// The high watermark when the restore began: records at or past it were written after
+    /// the restore started (they cannot be ours: we are the partition's owner now).
+    end: i64,
+    next: i64,
+    done: bool,
+}
+
+/// Restores `partitions` of the changelog `topic`. `config` is the client configuration
+/// (brokers, `-X` properties); `timeout` bounds the whole restore.
+pub fn restore_partitions(
+    config: &ClientConfig,
+    topic: &str,
+    partitions: &[i32],
+    timeout: Duration,
+) -> Result<BTreeMap<i32, Restored>, RestoreError> {
+    let started = Instant::now();
+    let mut config = config.clone();
+    // librdkafka refuses `assign` without a group id; this group is never joined and nothing
+    // is committed to it.
+    config
+        .set("group.id", "reckon-restore")
+        .remove("transactional.id")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed");
+    let consumer: BaseConsumer = config.create()?;
+    let mut progress: BTreeMap<i32, Progress> = BTreeMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for &p in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, p, timeout)?;
+        let done = high <= low;
+        if !done {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+        }
+        progress.insert(
+            p,
+            Progress {
+                fold: RestoreFold::new(),
+                end: high,
+                next: low,
+                done,
+            },
+        );
+    }
+    if tpl.count() > 0 {
+        consumer.assign(&tpl)?;
+    }
+    while let Some((&partition, pending)) = progress.iter().find(|(_, p)| !p.done) {
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(RestoreError::Timeout {
+                topic: topic.to_string(),
+                partition,
+                reached: pending.next,
+                end: pending.end,
+                waited,
+            });
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(partition))) => {
+                // The end of what can be read: with read_committed, the last stable offset.
+                if let Some(p) = progress.get_mut(&partition) {
+                    p.done = true;
+                }
+            }
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(m)) => {
+                let partition = m.partition();
+                let Some(p) = progress.get_mut(&partition) else {
+                    continue;
+                };
+                if p.done || m.offset() >= p.end {
+                    p.done = true;
+                    continue;
+                }
+                p.fold
+                    .push(m.offset(), m.key(), m.payload())
+                    .map_err(|source| RestoreError::Changelog {
+                        topic: topic.to_string(),
+                        partition,
+                        source,
+                    })?;
+                p.next = m.offset() + 1;
+                metrics::counter!(crate::adapters::metrics::RESTORE_RECORDS).increment(1);
+                if p.next >= p.end {
+                    p.done = true;
+                }
+            }
+        }
+    }
+    Ok(progress
+        .into_iter()
+        .map(|(k, p)| (k, p.fold.finish()))
+        .collect())
+}

@@ -1,0 +1,256 @@
+//! The processor on librdkafka's in-process mock cluster: round trip, dead letters, restart
+//! from the changelog, and `--exactly-once`.
+
+mod processor_common;
+
+use std::time::Duration;
+
+use processor_common::*;
+use reckon::adapters::kafka::mock::EmbeddedCluster;
+use reckon::adapters::kafka::processor::{Processor, ProcessorHandle};
+use reckon::adapters::kafka::restore::restore_partitions;
+use reckon::adapters::kafka::{KafkaArgs, TopicArgs};
+use reckon::wire::{encode_update, ContentType};
+
+const PARTITIONS: i32 = 3;
+
+fn cluster() -> (EmbeddedCluster, KafkaArgs) {
+    let c = EmbeddedCluster::start(&TopicArgs::default(), PARTITIONS).expect("mock cluster");
+    let k = kafka(&c.bootstrap_servers());
+    (c, k)
+}
+
+fn wait(h: &ProcessorHandle) {
+    h.wait_until_caught_up(Duration::from_secs(60))
+        .expect("processor catches up");
+}
+
+/// The updates topic, deduplicated, equals the offline fold of the reports topic; the latest
+/// update of each incident equals the engine's view.
+fn assert_matches_offline(k: &KafkaArgs) -> Sequences {
+    let reports = read_topic(k, &k.topics.reports_topic);
+    let (engines, updates) = offline(&reports);
+    let got = dedup_sequences(&read_topic(k, &k.topics.updates_topic));
+    assert_same_sequences(&got, &expected_sequences(&updates));
+    // The latest version of every standing incident carries the engine's current view.
+    for e in engines.values() {
+        for view in e.views() {
+            let latest = &got[view.incident_id.as_str()].last().unwrap().1;
+            let u = reckon::wire::json::decode_update(latest).unwrap();
+            assert_eq!(u.view.as_ref(), Some(&view));
+        }
+    }
+    got
+}
+
+#[test]
+fn round_trip_matches_the_offline_fold() {
+    let (_c, k) = cluster();
+    produce(&k, &k.topics.reports_topic, &seed_msgs());
+    let h = Processor::start(config(&k, "round-trip", "a")).unwrap();
+    wait(&h);
+    let status = h.shutdown().unwrap();
+    assert_eq!(status.records, 5);
+    assert!(status.updates >= 5, "{status:?}");
+    assert_eq!(status.dead_letters, 0);
+    let got = assert_matches_offline(&k);
+    assert!(
+        got.len() >= 3,
+        "the seed article holds at least three incidents"
+    );
+    // Compare encoded bytes with an independent fold of the fixture file in order per region.
+    let n: usize = got.values().map(Vec::len).sum();
+    assert_eq!(n as u64, status.updates);
+}
+
+#[test]
+fn dead_letters_keep_the_original_and_say_why() {
+    let (_c, k) = cluster();
+    let seed = seed_msgs();
+    let key = seed[0].key.clone();
+    let bad = |payload: Vec<u8>, ct: Option<&str>| {
+        let mut headers = vec![("x-trace-id", b"trace-42".to_vec())];
+        if let Some(ct) = ct {
+            headers.push(("content-type", ct.as_bytes().to_vec()));
+        }
+        Msg {
+            key: key.clone(),
+            payload,
+            headers,
+        }
+    };
+    let malformed = bad(b"{\"report_id\": oops".to_vec(), Some("application/json"));
+    // A valid protobuf encoding (field 1 varint) that is not a report.
+    let not_a_report = bad(
+        vec![0x08, 0x96, 0x01, 0x12, 0x03, b'a', b'b', b'c'],
+        Some("application/x-protobuf"),
+    );
+    let mut huge = b"{\"report_id\":\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 70 * 1024));
+    huge.extend(b"\"}");
+    let too_large = bad(huge, None);
+    // All on the seed's first partition key, between valid reports.
+    let msgs = vec![
+        seed[0].clone(),
+        malformed.clone(),
+        seed[1].clone(),
+        not_a_report.clone(),
+        too_large.clone(),
+        seed[2].clone(),
+        seed[3].clone(),
+        seed[4].clone(),
+    ];
+    produce(&k, &k.topics.reports_topic, &msgs);
+    let h = Processor::start(config(&k, "dead-letters", "a")).unwrap();
+    wait(&h);
+    let status = h.shutdown().unwrap();
+    assert_eq!(status.dead_letters, 3, "{status:?}");
+    assert_eq!(status.records, 8);
+
+    let reports = read_topic(&k, &k.topics.reports_topic);
+    let dlq = read_topic(&k, &k.topics.dead_letter_topic);
+    assert_eq!(dlq.len(), 3);
+    let mut by_offset: Vec<_> = dlq.iter().collect();
+    by_offset.sort_by_key(|r| {
+        std::str::from_utf8(r.header("reckon-source-offset").unwrap())
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    });
+    let expected = [
+        (&malformed, &["malformed_json"][..]),
+        // Depending on where the fields clash, it does not parse or it parses into nothing valid.
+        (&not_a_report, &["malformed_protobuf", "invalid"][..]),
+        (&too_large, &["too_large"][..]),
+    ];
+    for (d, (orig, codes)) in by_offset.iter().zip(expected) {
+        let code = std::str::from_utf8(d.header("reckon-dlq-reason-code").unwrap()).unwrap();
+        assert!(codes.contains(&code), "{code} not in {codes:?}");
+        assert_eq!(
+            d.payload.as_deref(),
+            Some(orig.payload.as_slice()),
+            "{code}"
+        );
+        assert_eq!(d.key, orig.key, "{code}");
+        assert_eq!(d.header("x-trace-id"), Some(&b"trace-42"[..]), "{code}");
+        assert!(!d.header("reckon-dlq-reason").unwrap().is_empty());
+        assert_eq!(
+            d.header("reckon-source-topic"),
+            Some(k.topics.reports_topic.as_bytes())
+        );
+        // Points at the very record in the reports topic.
+        let p: i32 = std::str::from_utf8(d.header("reckon-source-partition").unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let o: i64 = std::str::from_utf8(d.header("reckon-source-offset").unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let src = reports
+            .iter()
+            .find(|r| r.partition == p && r.offset == o)
+            .expect("source record");
+        assert_eq!(src.payload, d.payload);
+        let ct = d.header("content-type").expect("content type");
+        assert!(ct == b"application/json" || ct == b"application/x-protobuf");
+    }
+    // The valid reports around them were processed as if the garbage was not there.
+    assert_matches_offline(&k);
+}
+
+#[test]
+fn a_restarted_processor_restores_and_continues_the_versions() {
+    let (_c, k) = cluster();
+    let seed = seed_msgs();
+    produce(&k, &k.topics.reports_topic, &seed[..3]);
+    let first = Processor::start(config(&k, "restart", "a")).unwrap();
+    wait(&first);
+    let s1 = first.shutdown().unwrap();
+    assert_eq!(s1.records, 3);
+    let before = read_topic(&k, &k.topics.updates_topic).len();
+
+    // More reports, a duplicate among them (a feeder retry).
+    let mut more = seed[3..].to_vec();
+    more.push(seed[0].clone());
+    produce(&k, &k.topics.reports_topic, &more);
+    let second = Processor::start(config(&k, "restart", "b")).unwrap();
+    wait(&second);
+    let s2 = second.shutdown().unwrap();
+    // It resumed at the checkpoints: only the new records were processed, from restored state.
+    assert_eq!(s2.records, 3, "{s2:?}");
+    assert!(s2.restores >= 1);
+    let after = read_topic(&k, &k.topics.updates_topic);
+    assert_eq!(
+        after.len() as u64,
+        before as u64 + s2.updates,
+        "nothing re-published"
+    );
+    // The duplicate published nothing; versions continue where they were.
+    assert_matches_offline(&k);
+
+    // The changelog's checkpoints stand at the end of every partition.
+    let ends =
+        reckon::adapters::kafka::processor::input_end_offsets(&k, Duration::from_secs(5)).unwrap();
+    let parts: Vec<i32> = ends.keys().copied().collect();
+    let restored = restore_partitions(
+        &k.client_config(),
+        &k.topics.changelog_topic,
+        &parts,
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    for (p, (_, high)) in ends {
+        let r = &restored[&p];
+        if high > 0 {
+            assert_eq!(r.next_offset, Some(high), "partition {p}");
+        }
+        assert_eq!(r.discarded, 0);
+    }
+}
+
+#[test]
+fn exactly_once_round_trip() {
+    let (_c, k) = cluster();
+    produce(&k, &k.topics.reports_topic, &seed_msgs());
+    let mut cfg = config(&k, "eos", "a");
+    cfg.exactly_once = true;
+    let h = Processor::start(cfg).unwrap();
+    wait(&h);
+    let status = h.shutdown().unwrap();
+    assert_eq!(status.records, 5);
+    assert!(status.checkpoints >= 1);
+    assert_eq!(status.aborts, 0);
+    assert_matches_offline(&k);
+}
+
+#[test]
+fn protobuf_output_decodes_to_the_same_updates() {
+    let (_c, k) = cluster();
+    produce(&k, &k.topics.reports_topic, &seed_msgs());
+    let mut cfg = config(&k, "proto", "a");
+    cfg.output_format = ContentType::Protobuf;
+    let h = Processor::start(cfg).unwrap();
+    wait(&h);
+    h.shutdown().unwrap();
+    let records = read_topic(&k, &k.topics.updates_topic);
+    let (_, updates) = offline(&read_topic(&k, &k.topics.reports_topic));
+    assert_eq!(records.len(), updates.len());
+    for u in &updates {
+        let r = records
+            .iter()
+            .find(|r| {
+                r.key.as_deref() == Some(u.incident_id.as_str().as_bytes())
+                    && r.header("reckon-version") == Some(u.version.to_string().as_bytes())
+            })
+            .expect("published");
+        assert_eq!(
+            r.header("content-type"),
+            Some(&b"application/x-protobuf"[..])
+        );
+        assert_eq!(
+            r.payload.as_deref(),
+            Some(encode_update(u, ContentType::Protobuf).as_slice())
+        );
+    }
+}

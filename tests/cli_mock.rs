@@ -268,6 +268,28 @@ fn feed_fails_on_a_missing_topic() {
     );
 }
 
+#[test]
+fn feed_fails_when_the_broker_refuses_the_reports() {
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    let c = Cluster::start();
+    c.mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED; 50],
+    );
+    let seed = seed_path();
+    let started = std::time::Instant::now();
+    let o = c.reckon(&["feed", "--timeout-ms", "5000", seed.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not delivered to reckon.reports"),
+        "{}",
+        show(&o)
+    );
+    assert!(!err.contains("sent 5 report(s)"), "{}", show(&o));
+}
+
 /// An incident absorbed into the seed's Karbala incident: a view of its own at version 1, then
 /// its "absorbed into" notice at version 2.
 fn absorbed_incident(karbala: &Update) -> (Update, Update) {
@@ -706,4 +728,86 @@ fn replay_publishes_a_rebuild_to_a_fresh_topic() {
     let o = c.reckon(&["replay", "--publish-to", "rebuilt.updates"]);
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(stderr(&o).contains("already holds"), "{}", show(&o));
+}
+
+/// Waits until a topic holds `n` messages.
+fn wait_for(c: &Cluster, topic: &str, n: usize) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let have = read_all(&c.brokers, topic).len();
+        if have >= n || std::time::Instant::now() > deadline {
+            return have;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn feed_follow_survives_rotation_and_truncation() {
+    use std::time::Duration;
+    let c = Cluster::start();
+    let dir = TempDir::new("rotate");
+    let file = dir.path("feed.jsonl");
+    let lines = seed_lines();
+    std::fs::write(&file, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    let mut child = reckon_command(
+        &c.brokers,
+        &[
+            "feed",
+            "--follow",
+            "--poll-ms",
+            "50",
+            "--rejects",
+            dir.path("rejects").to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let topic = c.topics.reports_topic.clone();
+    assert_eq!(wait_for(&c, &topic, 2), 2);
+
+    // Rotation: the old file is renamed (and still gets a last line), a new one takes its name.
+    let old = dir.path("feed.jsonl.1");
+    std::fs::rename(&file, &old).unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&old).unwrap();
+    writeln!(f, "{}", lines[2]).unwrap();
+    drop(f);
+    std::fs::write(&file, format!("{}\n", lines[3])).unwrap();
+    assert_eq!(wait_for(&c, &topic, 4), 4);
+
+    // Truncation: the file is emptied in place, then written again.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&file)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    writeln!(f, "{}", lines[4]).unwrap();
+    drop(f);
+    assert_eq!(wait_for(&c, &topic, 5), 5);
+
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "no exit on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let err = stderr(&o);
+    assert!(err.contains("was replaced"), "{err}");
+    assert!(err.contains("was truncated"), "{err}");
+    assert!(err.contains("sent 5 report(s)"), "{err}");
+    assert_seed_in_reports_topic(&c, ContentType::Json);
 }

@@ -96,10 +96,7 @@ pub(crate) fn interrupt_flag() -> Arc<AtomicBool> {
         rt.block_on(async move {
             #[cfg(unix)]
             let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => Some(s),
-                    Err(_) => None,
-                };
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             loop {
                 #[cfg(unix)]
                 {
@@ -264,6 +261,7 @@ fn spawn_input(path: &str, follow: bool, poll: Duration) -> Result<Receiver<Inpu
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         let mut pos: u64 = 0;
+        let mut drained = false;
         loop {
             match source.read(&mut buf) {
                 Ok(0) => {
@@ -277,17 +275,21 @@ fn spawn_input(path: &str, follow: bool, poll: Duration) -> Result<Receiver<Inpu
                         return;
                     }
                     if replaced(&path, file) {
-                        match File::open(&path) {
-                            Ok(f) => {
-                                *file = f;
-                                pos = 0;
-                                if tx.send(Input::Restarted("was replaced")).is_err() {
-                                    return;
-                                }
-                                continue;
+                        if !drained {
+                            // Read the old file to its end once more: lines written to it
+                            // just before it was renamed belong to the input too.
+                            drained = true;
+                            continue;
+                        }
+                        // Between the rename and the new file, opening fails: look again later.
+                        if let Ok(f) = File::open(&path) {
+                            *file = f;
+                            pos = 0;
+                            drained = false;
+                            if tx.send(Input::Restarted("was replaced")).is_err() {
+                                return;
                             }
-                            // Between the rename and the new file: look again later.
-                            Err(_) => {}
+                            continue;
                         }
                     } else if file.metadata().map(|m| m.len() < pos).unwrap_or(false) {
                         if let Err(e) = file.seek(SeekFrom::Start(0)) {
@@ -450,9 +452,12 @@ impl Feeder {
         Ok(())
     }
 
-    /// Reports delivery failures seen so far.
+    /// Reports delivery failures seen so far. Any failure stops the feed: the broker refuses
+    /// or cannot be reached, and what follows would fail alike. Feeding the same input again is
+    /// safe (a report id seen before changes nothing).
     fn collect_failures(&mut self) {
         for f in self.producer.take_failures() {
+            self.broken = true;
             let (index, dead_letter) = untag(f.tag);
             if dead_letter {
                 self.counts.dead_letters_failed += 1;

@@ -143,7 +143,7 @@ impl Printer {
 
 const ID_WIDTH: usize = 28;
 const REGION_WIDTH: usize = 16;
-const CASUALTY_WIDTH: usize = 44;
+const CASUALTY_WIDTH: usize = 64;
 
 fn table_header() -> String {
     format!(

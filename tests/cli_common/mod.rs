@@ -150,8 +150,11 @@ pub fn producer(brokers: &str) -> BaseProducer {
         .expect("producer")
 }
 
+/// A message to produce: key, value, content type.
+pub type Message = (Option<Vec<u8>>, Vec<u8>, ContentType);
+
 /// Produces keyed messages with a content-type header and waits for them.
-pub fn produce(brokers: &str, topic: &str, messages: &[(Option<Vec<u8>>, Vec<u8>, ContentType)]) {
+pub fn produce(brokers: &str, topic: &str, messages: &[Message]) {
     let p = producer(brokers);
     for (key, payload, ct) in messages {
         let headers = OwnedHeaders::new().insert(Header {
@@ -172,7 +175,7 @@ pub fn produce(brokers: &str, topic: &str, messages: &[(Option<Vec<u8>>, Vec<u8>
 
 /// Produces updates keyed by incident id, in the given format.
 pub fn produce_updates(brokers: &str, topic: &str, updates: &[(Update, ContentType)]) {
-    let msgs: Vec<(Option<Vec<u8>>, Vec<u8>, ContentType)> = updates
+    let msgs: Vec<Message> = updates
         .iter()
         .map(|(u, ct)| {
             (

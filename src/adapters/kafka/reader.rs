@@ -3,8 +3,12 @@
 //! the updates topic to its end, and to tail it.
 //!
 //! Each partition starts at a chosen position (its beginning, its end, or the first offset at or
-//! after a timestamp) and "its end" is the high watermark seen when the reader opened: a bounded
-//! read stops there, a tailing reader is "caught up" once every partition has reached it.
+//! after a timestamp). A partition has reached its end when the client says so (librdkafka's
+//! end-of-partition event, from the fetch responses): a bounded read stops once every partition
+//! has, a tailing reader is then "caught up". The high watermarks listed when the reader opens
+//! are only used to size progress displays: Tansu 0.6.0 answers ListOffsets with the last
+//! *batch's* base offset + 1, short of the real end when a batch holds several records, and
+//! offsets past it would otherwise be skipped.
 
 use std::time::{Duration, Instant};
 
@@ -120,15 +124,19 @@ pub struct PartitionRange {
     pub partition: i32,
     /// The first offset read.
     pub start: i64,
-    /// The high watermark when the reader opened.
+    /// The high watermark listed when the reader opened (a progress hint, see the module doc).
     pub end: i64,
 }
 
 #[derive(Debug)]
 struct PartitionState {
     range: PartitionRange,
-    /// Set once the partition was read up to `range.end` (or the broker said it is at its end).
+    /// Set once the client reported the end of the partition.
     reached_end: bool,
+    /// With a timestamp start: records older than this are skipped until the first one at or
+    /// after it. A compliant broker already starts there (so nothing is skipped); Tansu 0.6.0
+    /// answers offset 0 instead of "none" when no record is that recent.
+    skip_before: Option<i64>,
 }
 
 /// Reads every partition of one topic, by manual assignment.
@@ -192,6 +200,11 @@ impl TopicReader {
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest");
+        if config.get("fetch.wait.max.ms").is_none() {
+            // The end of a partition is only known from a fetch answer; a short wait there makes
+            // "caught up" quick to notice on an idle topic.
+            config.set("fetch.wait.max.ms", "100");
+        }
         if config.get("group.id").is_none() {
             // librdkafka refuses `assign` without a group id ("Unknown group"); the group is
             // never joined and nothing is committed to it.
@@ -235,7 +248,13 @@ impl TopicReader {
                     start: *s,
                     end: *high,
                 },
-                reached_end: s >= high,
+                // Even an empty partition waits for its end-of-partition event: a listed
+                // watermark can be short of the real end.
+                reached_end: false,
+                skip_before: match start {
+                    StartAt::Timestamp(ms) => Some(ms),
+                    _ => None,
+                },
             });
         }
         consumer.assign(&tpl)?;
@@ -265,7 +284,8 @@ impl TopicReader {
             .sum()
     }
 
-    /// Whether every partition has been read up to the end it had when the reader opened.
+    /// Whether every partition has been read to its end (once; a tailing reader stays caught up
+    /// when new messages arrive).
     pub fn caught_up(&self) -> bool {
         self.parts.iter().all(|p| p.reached_end)
     }
@@ -276,14 +296,13 @@ impl TopicReader {
             .find(|p| p.range.partition == partition)
     }
 
-    /// The next message, waiting at most `timeout`; `Ok(None)` when none came. Messages past
-    /// the end seen at open are returned too (tailing); see [`Self::poll_bounded`].
+    /// The next message, waiting at most `timeout`; `Ok(None)` when none came.
     pub fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, ReaderError> {
         self.poll_inner(timeout, false)
     }
 
-    /// Like [`Self::poll`], but drops messages at or past the end seen at open, so that a read
-    /// "to the end" is a fixed snapshot. Returns `Ok(None)` at once when [`Self::caught_up`].
+    /// Like [`Self::poll`], but returns `Ok(None)` at once when [`Self::caught_up`]: a read to
+    /// the end. Messages that arrive while the read is under way are included.
     pub fn poll_bounded(&mut self, timeout: Duration) -> Result<Option<Record>, ReaderError> {
         self.poll_inner(timeout, true)
     }
@@ -310,14 +329,13 @@ impl TopicReader {
                 Some(Err(e)) => return Err(e.into()),
                 Some(Ok(m)) => Record::from_message(&m),
             };
-            let Some(s) = self.state(record.partition) else {
-                continue;
-            };
-            if record.offset + 1 >= s.range.end {
-                s.reached_end = true;
-            }
-            if bounded && record.offset >= s.range.end {
-                continue;
+            if let Some(s) = self.state(record.partition) {
+                if let Some(ts) = s.skip_before {
+                    if record.timestamp_ms.is_some_and(|t| t < ts) {
+                        continue;
+                    }
+                    s.skip_before = None;
+                }
             }
             return Ok(Some(record));
         }

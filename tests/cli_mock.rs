@@ -126,6 +126,49 @@ fn feed_reads_length_delimited_protobuf() {
 }
 
 #[test]
+fn feed_rejects_bad_and_truncated_protobuf_messages_by_index() {
+    let c = Cluster::start();
+    let dir = TempDir::new("proto-bad");
+    let file = dir.path("bad.pb");
+    let rejects = dir.path("rejects.pb");
+    let mut bytes = Vec::new();
+    for r in seed_reports() {
+        bytes.extend(frame_bytes(
+            ContentType::Protobuf,
+            &wire::encode_report(&r, ContentType::Protobuf),
+        ));
+    }
+    bytes.extend(frame_bytes(ContentType::Protobuf, &[0xff, 0xff, 0xff]));
+    let last = frame_bytes(
+        ContentType::Protobuf,
+        &wire::encode_report(&seed_reports()[0], ContentType::Protobuf),
+    );
+    bytes.extend(&last[..last.len() / 2]);
+    std::fs::write(&file, bytes).unwrap();
+    let o = c.reckon(&[
+        "feed",
+        "--format",
+        "protobuf",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("message 6: rejected (malformed_protobuf)"),
+        "{err}"
+    );
+    assert!(err.contains("message 7: rejected (truncated)"), "{err}");
+    assert_seed_in_reports_topic(&c, ContentType::Protobuf);
+    let kept = std::fs::read(&rejects).unwrap();
+    assert!(
+        kept.starts_with(&frame_bytes(ContentType::Protobuf, &[0xff, 0xff, 0xff])),
+        "the rejects file holds the rejected messages, framed"
+    );
+}
+
+#[test]
 fn feed_converts_json_to_protobuf_from_stdin() {
     let c = Cluster::start();
     let mut child = reckon_command(&c.brokers, &["feed", "--output-format", "protobuf", "-"])

@@ -373,8 +373,8 @@ impl Feeder {
                 self.progress.println(&format!("reckon feed: {e}"));
                 return Ok(());
             }
-            Err(e @ FrameError::Truncated { index, .. }) => {
-                return self.reject(index, &[], "truncated", &e.to_string());
+            Err(e @ FrameError::Truncated { .. }) => {
+                return self.reject(e.index(), e.partial(), "truncated", &e.to_string());
             }
         };
         match wire::decode_report(&frame.bytes, self.in_ct) {
@@ -560,6 +560,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let mut framer = Framer::new(in_ct);
     let mut was_interrupted = false;
+    let mut input_done = false;
     loop {
         if interrupted.load(Ordering::SeqCst) {
             was_interrupted = true;
@@ -590,6 +591,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 if let Some(f) = framer.finish() {
                     feeder.handle(f)?;
                 }
+                input_done = true;
                 break;
             }
             Ok(Input::Error(e)) => {
@@ -645,7 +647,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         sent as f64 / secs,
         c.rejected,
         c.failed + c.dead_letters_failed,
-        if was_interrupted { ", interrupted" } else { "" },
+        if was_interrupted {
+            ", interrupted"
+        } else if !input_done {
+            ", stopped before the end of the input"
+        } else {
+            ""
+        },
     );
     if failed || feeder.broken || c.failed > 0 || c.dead_letters_failed > 0 {
         return Ok(ExitCode::from(1));

@@ -71,7 +71,26 @@ pub enum FrameError {
         have: usize,
         /// Bytes the length prefix announced (0 when the prefix itself is cut).
         need: usize,
+        /// The part of the message that is there (after its length prefix).
+        partial: Vec<u8>,
     },
+}
+
+impl FrameError {
+    /// The index of the message concerned.
+    pub fn index(&self) -> u64 {
+        match self {
+            Self::BadLength { index } | Self::Truncated { index, .. } => *index,
+        }
+    }
+
+    /// What is there of the message (empty when nothing can be told apart).
+    pub fn partial(&self) -> &[u8] {
+        match self {
+            Self::BadLength { .. } => &[],
+            Self::Truncated { partial, .. } => partial,
+        }
+    }
 }
 
 /// Encodes one message in a file framing: a JSON line (with `\n`) or a varint length prefix and
@@ -199,14 +218,18 @@ impl Framer {
                 if rest.is_empty() && self.skip == 0 {
                     None
                 } else {
-                    let need = match read_varint(rest) {
-                        Some(Ok((len, n))) => usize::try_from(len).unwrap_or(usize::MAX) + n,
-                        _ => 0,
+                    let (need, partial) = match read_varint(rest) {
+                        Some(Ok((len, n))) => (
+                            usize::try_from(len).unwrap_or(usize::MAX).saturating_add(n),
+                            rest[n..].to_vec(),
+                        ),
+                        _ => (0, Vec::new()),
                     };
                     Some(Err(FrameError::Truncated {
                         index: self.next_index,
                         have: rest.len(),
                         need: if self.skip > 0 { self.skip } else { need },
+                        partial: if self.skip > 0 { Vec::new() } else { partial },
                     }))
                 }
             }
@@ -426,7 +449,8 @@ mod tests {
             Some(Err(FrameError::Truncated {
                 index: 1,
                 have: 4,
-                need: 7
+                need: 7,
+                partial: b"abc".to_vec()
             }))
         );
 

@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod bench;
 mod demo;
 mod feed;
 mod reconcile;
@@ -33,6 +34,9 @@ enum Command {
     Demo(demo::Args),
     /// Folds JSON-lines reports offline and prints the updates as JSON lines.
     Reconcile(reconcile::Args),
+    /// Measures throughput, latency, replay speed and memory on a broker, side by side with a
+    /// bare consume-and-produce pipe.
+    Bench(bench::Args),
 }
 
 /// Parses the command line and runs the command. Errors are printed with their context.
@@ -45,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Reconcile(args) => reconcile::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => code,

@@ -133,6 +133,12 @@ pub(crate) struct Progress {
     started: Instant,
 }
 
+/// The progress bar when the total is known.
+const BAR_TEMPLATE: &str =
+    "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta}) {msg}";
+/// The spinner when it is not.
+const SPINNER_TEMPLATE: &str = "{spinner} {prefix} [{elapsed_precise}] {pos} ({per_sec}) {msg}";
+
 /// How often plain progress lines are printed.
 const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -142,14 +148,8 @@ impl Progress {
         use std::io::IsTerminal;
         let bar = io::stderr().is_terminal().then(|| {
             let (bar, template) = match total {
-                Some(n) => (
-                    ProgressBar::new(n),
-                    "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta}) {msg}",
-                ),
-                None => (
-                    ProgressBar::new_spinner(),
-                    "{spinner} {prefix} [{elapsed_precise}] {pos} ({per_sec}) {msg}",
-                ),
+                Some(n) => (ProgressBar::new(n), BAR_TEMPLATE),
+                None => (ProgressBar::new_spinner(), SPINNER_TEMPLATE),
             };
             if let Ok(style) = ProgressStyle::with_template(template) {
                 bar.set_style(style);
@@ -339,6 +339,8 @@ struct Counts {
     enqueued: u64,
     /// Reports the broker did not take.
     failed: u64,
+    /// Reports the producer would not even enqueue (not counted in `enqueued`).
+    not_enqueued: u64,
     /// Inputs rejected by validation or framing.
     rejected: u64,
     /// Rejected inputs sent to the dead-letter topic.
@@ -396,7 +398,7 @@ impl Feeder {
                 match sent {
                     Ok(()) => self.counts.enqueued += 1,
                     Err(e) => {
-                        self.counts.failed += 1;
+                        self.counts.not_enqueued += 1;
                         self.broken = true;
                         self.progress
                             .println(&format!("{} {}: not sent: {e}", self.unit, frame.index));
@@ -477,7 +479,10 @@ impl Feeder {
 
     fn show_progress(&mut self) {
         let delivered = self.producer.delivered();
-        let (rejected, failed) = (self.counts.rejected, self.counts.failed);
+        let (rejected, failed) = (
+            self.counts.rejected,
+            self.counts.failed + self.counts.not_enqueued,
+        );
         self.progress.update(self.counts.enqueued, || {
             format!("sent, {delivered} acknowledged, {rejected} rejected, {failed} failed")
         });
@@ -574,6 +579,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 framer.push(&c);
                 while let Some(f) = framer.next_frame() {
                     feeder.handle(f)?;
+                    if feeder.broken {
+                        break;
+                    }
                 }
             }
             Ok(Input::Restarted(why)) => {
@@ -587,11 +595,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(Input::Eof) | Err(RecvTimeoutError::Disconnected) => {
                 while let Some(f) = framer.next_frame() {
                     feeder.handle(f)?;
+                    if feeder.broken {
+                        break;
+                    }
                 }
-                if let Some(f) = framer.finish() {
-                    feeder.handle(f)?;
+                if !feeder.broken {
+                    if let Some(f) = framer.finish() {
+                        feeder.handle(f)?;
+                    }
+                    input_done = !feeder.broken;
                 }
-                input_done = true;
                 break;
             }
             Ok(Input::Error(e)) => {
@@ -646,7 +659,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         topics.reports_topic,
         sent as f64 / secs,
         c.rejected,
-        c.failed + c.dead_letters_failed,
+        c.failed + c.not_enqueued + c.dead_letters_failed,
         if was_interrupted {
             ", interrupted"
         } else if !input_done {
@@ -655,7 +668,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ""
         },
     );
-    if failed || feeder.broken || c.failed > 0 || c.dead_letters_failed > 0 {
+    if failed || feeder.broken || c.failed + c.not_enqueued + c.dead_letters_failed > 0 {
         return Ok(ExitCode::from(1));
     }
     if c.rejected > 0 {
@@ -679,6 +692,12 @@ fn report_partial(feeder: &Feeder, framer: &Framer, why: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_templates_parse() {
+        assert!(ProgressStyle::with_template(BAR_TEMPLATE).is_ok());
+        assert!(ProgressStyle::with_template(SPINNER_TEMPLATE).is_ok());
+    }
 
     #[test]
     fn tags_round_trip() {

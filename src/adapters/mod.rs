@@ -1,4 +1,6 @@
-//! Adapters at the edge: Kafka (topics, clients, the embedded mock cluster) and metrics.
+//! Adapters at the edge: Kafka (topics, clients, the embedded mock cluster), the HTTP query API
+//! and metrics.
 
+pub mod http;
 pub mod kafka;
 pub mod metrics;

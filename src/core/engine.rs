@@ -123,6 +123,33 @@ impl Engine {
         v
     }
 
+    /// The current update of every incident that has published one, sorted by id: the latest
+    /// version a subscriber holds per incident, rebuilt from the state (after a restore).
+    /// Standing incidents carry their view; absorbed ones carry no view and the merge notice
+    /// pointing at the survivor. `changes` and `caused_by` are empty: they describe a
+    /// publication, which the state does not keep.
+    pub fn current_updates(&self) -> Vec<Update> {
+        let mut out: Vec<Update> = self
+            .incidents
+            .iter()
+            .filter(|i| i.version > 0)
+            .map(|i| {
+                let (view, merge) = match &i.absorbed_into {
+                    None => (Some(reconcile(i, &self.registry)), None),
+                    Some(survivor) => (
+                        None,
+                        Some(MergeNotice::AbsorbedInto {
+                            incident_id: survivor.clone(),
+                        }),
+                    ),
+                };
+                Update::new(i.id.clone(), i.version, view, vec![], vec![], merge)
+            })
+            .collect();
+        out.sort_by(|a, b| a.incident_id.cmp(&b.incident_id));
+        out
+    }
+
     /// The current view of one incident, following merges.
     pub fn view(&self, id: &IncidentId) -> Option<IncidentView> {
         let idx = self.resolve(id)?;

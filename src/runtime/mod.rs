@@ -5,11 +5,15 @@
 //!   record gives: updates or a dead letter.
 //! - [`changelog`]: the state changelog protocol (record formats, the restore fold).
 //! - [`cycle`]: when to run a commit cycle.
+//! - [`read_model`]: what the HTTP query API serves (latest update and history per incident,
+//!   readiness, live events with resumption); exists only with `--http-addr`.
 
 pub mod changelog;
 pub mod cycle;
 pub mod partition;
+pub mod read_model;
 
 pub use changelog::{ChangelogError, ChangelogRecord, RestoreFold, Restored};
 pub use cycle::CommitPolicy;
 pub use partition::{CheckpointBatch, Outcome, PartitionTask, TaskStatus};
+pub use read_model::{ReadModel, ReadModelConfig};

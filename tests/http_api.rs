@@ -1022,3 +1022,104 @@ fn current_updates_rebuilt_from_the_state_match_the_last_published_ones() {
     let restored = Engine::restore(SourceRegistry::default(), engine.incidents().cloned());
     assert_eq!(restored.current_updates(), current);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The instances topic on the embedded mock cluster
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_find_each_other_through_the_topic_and_forward() {
+    use rdkafka::mocking::MockCluster;
+    use reckon::adapters::kafka::instances::{Announce, Instances};
+    use reckon::adapters::kafka::KafkaArgs;
+
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    cluster.create_topic("reckon.instances", 1, 1).unwrap();
+    let kafka = KafkaArgs::for_brokers(cluster.bootstrap_servers());
+
+    let updates = fold(&mut Engine::new(SourceRegistry::default()), &seed_lines());
+    let (karbala, baghdad, _) = seed_ids(&updates);
+    let (ma, mb) = (
+        model_with(ReadModelConfig::default()),
+        model_with(ReadModelConfig::default()),
+    );
+    let (pa, pb) = (Peers::default(), Peers::default());
+    let a = start(ma.clone(), pa.clone(), "a").await;
+    let b = start(mb.clone(), pb.clone(), "b").await;
+    let ia = Instances::start(
+        &kafka,
+        Announce {
+            topic: "reckon.instances".into(),
+            instance_id: "a".into(),
+            url: a.base.clone(),
+        },
+        ma.clone(),
+        pa.clone(),
+    )
+    .unwrap();
+    let ib = Instances::start(
+        &kafka,
+        Announce {
+            topic: "reckon.instances".into(),
+            instance_id: "b".into(),
+            url: b.base.clone(),
+        },
+        mb.clone(),
+        pb.clone(),
+    )
+    .unwrap();
+    // Assignments change after the first announcement: the new partitions are announced.
+    ma.assign(0);
+    ma.restored(0, vec![]);
+    mb.assign(1);
+    mb.restored(1, vec![]);
+    for u in &updates {
+        if u.incident_id.as_str() == baghdad {
+            mb.apply(1, u);
+        } else {
+            ma.apply(0, u);
+        }
+    }
+    let knows = |p: &Peers, id: &str, partitions: &[i32]| {
+        p.list()
+            .iter()
+            .any(|i| i.instance_id == id && i.partitions == partitions)
+    };
+    wait_until("a knows b", || knows(&pa, "b", &[1])).await;
+    wait_until("b knows a", || knows(&pb, "a", &[0])).await;
+    let info = pa
+        .list()
+        .into_iter()
+        .find(|p| p.instance_id == "b")
+        .unwrap();
+    assert_eq!(info.url, b.base);
+    assert_eq!(info.epoch, EPOCH);
+
+    let c = client();
+    let (s, h, _) = get_raw(&c, &format!("{}/incidents/{baghdad}", a.base), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["x-reckon-served-by"], "b");
+    let (s, h, _) = get_raw(&c, &format!("{}/incidents/{karbala}", b.base), &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["x-reckon-served-by"], "a");
+
+    // A clean shutdown removes a from b's peers.
+    ia.shutdown().await;
+    wait_until("b forgets a", || {
+        !pb.list().iter().any(|p| p.instance_id == "a")
+    })
+    .await;
+    let (s, v) = get(&c, &format!("{}/incidents/{karbala}", b.base)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(v["peers"], serde_json::json!([]));
+    ib.shutdown().await;
+    a.server.shutdown(Duration::from_secs(5)).await;
+    b.server.shutdown(Duration::from_secs(5)).await;
+}

@@ -6,9 +6,11 @@
 //! - [`health`]: `GET /healthz`, `GET /readyz`.
 //! - [`peers`]: interactive queries: the known instances and forwarding to them.
 //! - [`query`]: strict parsing of query strings and ids; [`error`]: JSON error bodies.
+//! - [`args`]: the options of `reckon run` that turn it on.
 //!
 //! The routes and their semantics are documented in `docs/http-api.md`.
 
+pub mod args;
 pub mod error;
 pub mod health;
 pub mod incidents;
@@ -25,6 +27,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use args::HttpArgs;
 pub use peers::{Forwarder, PeerInfo, Peers};
 
 use crate::runtime::ReadModel;

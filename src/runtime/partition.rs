@@ -49,6 +49,7 @@ pub struct PartitionTask {
     checkpointed: Option<i64>,
     dirty: BTreeSet<IncidentId>,
     processed: u64,
+    at_end: bool,
 }
 
 /// A snapshot of a task, for status and metrics.
@@ -64,6 +65,9 @@ pub struct TaskStatus {
     pub dirty: usize,
     /// Records processed by this task since it was created.
     pub processed: u64,
+    /// Whether the consumer reported the end of the input partition after the last record
+    /// processed (cleared by the next record).
+    pub at_end: bool,
 }
 
 impl PartitionTask {
@@ -82,6 +86,7 @@ impl PartitionTask {
             checkpointed: restored.next_offset,
             dirty: restored.stale.into_iter().collect(),
             processed: 0,
+            at_end: false,
         }
     }
 
@@ -114,6 +119,7 @@ impl PartitionTask {
             live_incidents: self.engine.live_incidents(),
             dirty: self.dirty.len(),
             processed: self.processed,
+            at_end: self.at_end,
         }
     }
 
@@ -127,6 +133,7 @@ impl PartitionTask {
         payload: Option<&[u8]>,
         content_type: Option<&[u8]>,
     ) -> Outcome {
+        self.at_end = false;
         if offset < self.next_offset {
             return Outcome::AlreadyProcessed;
         }
@@ -158,6 +165,16 @@ impl PartitionTask {
         Outcome::Updates {
             report_id: report.report_id,
             updates,
+        }
+    }
+
+    /// Records that the consumer reached the end of the input partition, at `position` when
+    /// known. Offsets between the last record and the end hold no record for us (transaction
+    /// markers, compacted records): the task moves past them, so its checkpoint does too.
+    pub fn reached_end(&mut self, position: Option<i64>) {
+        self.at_end = true;
+        if let Some(p) = position {
+            self.next_offset = self.next_offset.max(p);
         }
     }
 
@@ -240,7 +257,9 @@ mod tests {
     #[test]
     fn garbage_goes_to_the_dead_letter_topic_and_the_stream_keeps_going() {
         let mut t = task();
-        let cases: Vec<(&[u8], Option<&[u8]>, &str)> = vec![
+        // (payload, content-type header, expected reason code)
+        type Case<'a> = (&'a [u8], Option<&'a [u8]>, &'a str);
+        let cases: Vec<Case<'_>> = vec![
             (b"{not json", None, "malformed_json"),
             (
                 b"\x08\x96\x01\xff\xff",
@@ -289,6 +308,15 @@ mod tests {
         // Gaps are fine.
         assert!(!updates(t.process(7, Some(seed()[1]), None)).is_empty());
         assert_eq!(t.next_offset(), 8);
+        // The end of the partition past a transaction marker moves the offset on; a record
+        // clears the end mark.
+        t.reached_end(Some(9));
+        assert!(t.status().at_end);
+        assert_eq!(t.next_offset(), 9);
+        t.reached_end(Some(3));
+        assert_eq!(t.next_offset(), 9, "never backwards");
+        t.process(9, Some(seed()[2]), None);
+        assert!(!t.status().at_end);
     }
 
     #[test]

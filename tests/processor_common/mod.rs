@@ -20,19 +20,18 @@ use reckon::wire::{self, ContentType, CONTENT_TYPE_HEADER};
 /// The seed article's five reports, one JSON document per line.
 pub const SEED: &str = include_str!("../fixtures/seed-2017-iraq.jsonl");
 
-/// Client settings for a broker: a short session timeout so group joins are quick.
+/// Client settings for a broker.
 pub fn kafka(bootstrap: &str) -> KafkaArgs {
-    let mut k = KafkaArgs::for_brokers(bootstrap);
-    k.properties = vec![
+    KafkaArgs::for_brokers(bootstrap)
+}
+
+/// A processor configuration for tests: a short session timeout so group joins are quick.
+pub fn config(kafka: &KafkaArgs, group: &str, instance: &str) -> ProcessorConfig {
+    let mut c = ProcessorConfig::new(kafka.clone());
+    c.consumer_properties = vec![
         ("session.timeout.ms".into(), "6000".into()),
         ("heartbeat.interval.ms".into(), "500".into()),
     ];
-    k
-}
-
-/// A processor configuration for tests.
-pub fn config(kafka: &KafkaArgs, group: &str, instance: &str) -> ProcessorConfig {
-    let mut c = ProcessorConfig::new(kafka.clone());
     c.group_id = group.into();
     c.instance_id = instance.into();
     c.commit_interval = Duration::from_millis(100);
@@ -212,10 +211,15 @@ pub fn dedup_sequences(records: &[Record]) -> Sequences {
 
 /// Compares two sets of sequences with a readable failure.
 pub fn assert_same_sequences(got: &Sequences, want: &Sequences) {
-    assert_eq!(
-        got.keys().collect::<Vec<_>>(),
-        want.keys().collect::<Vec<_>>(),
-        "incidents differ"
+    let only_got: Vec<&String> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    let only_want: Vec<&String> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    assert!(
+        only_got.is_empty() && only_want.is_empty(),
+        "incidents differ: {} published but not in the clean run {:?}; {} in the clean run but not published {:?}",
+        only_got.len(),
+        only_got.iter().take(5).collect::<Vec<_>>(),
+        only_want.len(),
+        only_want.iter().take(5).collect::<Vec<_>>(),
     );
     for (id, w) in want {
         let g = &got[id];

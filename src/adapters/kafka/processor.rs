@@ -72,6 +72,9 @@ pub struct ProcessorConfig {
     pub restore_timeout: Duration,
     /// How long a flush or a transaction call may take.
     pub request_timeout: Duration,
+    /// librdkafka properties for the group consumer only (e.g. `session.timeout.ms`), applied
+    /// before the `-X` properties.
+    pub consumer_properties: Vec<(String, String)>,
 }
 
 impl ProcessorConfig {
@@ -89,6 +92,7 @@ impl ProcessorConfig {
             exactly_once: false,
             restore_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(30),
+            consumer_properties: Vec::new(),
         }
     }
 
@@ -164,12 +168,35 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// How long a partition assigned at a checkpoint may stay silent (no record, no end event)
+/// before the processor reads from an earlier offset.
+const RESUME_PROBE_AFTER: Duration = Duration::from_millis(500);
+
+/// A partition assigned at checkpoint `target`, read from `from` (`from <= target`).
+///
+/// A compliant broker returns the record at `target` first (or the next one, past a gap).
+/// Tansu 0.6.0 does not: a fetch at an offset inside a record batch returns the *following*
+/// batches, silently skipping the rest of that batch, and a fetch inside the last batch returns
+/// nothing at all. So when the first record is past `target` (or nothing comes), the partition
+/// is read again from further back (1, 2, 4, ... records before `target`) until a record at or
+/// before `target` arrives: the task skips what it already reflects. On a compliant broker
+/// this costs at most one extra seek, when the checkpoint sits on a gap (a transaction marker).
+#[derive(Debug, Clone, Copy)]
+struct Resume {
+    target: i64,
+    from: i64,
+    since: Instant,
+}
+
 /// Everything the processor thread and its rebalance callback share.
 struct Worker {
     config: ProcessorConfig,
     restore_config: ClientConfig,
     outputs: Outputs,
     tasks: BTreeMap<i32, PartitionTask>,
+    /// Partitions assigned at a checkpoint, until a record (or the end) shows the broker really
+    /// resumed there.
+    resuming: BTreeMap<i32, Resume>,
     policy: CommitPolicy,
     /// Set when the processor can no longer write consistent state: no more checkpoints.
     poisoned: bool,
@@ -190,9 +217,74 @@ impl Worker {
         metrics::gauge!(m::ASSIGNED_PARTITIONS).set(self.tasks.len() as f64);
     }
 
+    /// Checks a partition that is resuming at a checkpoint: `Ok(true)` when the record at
+    /// `offset` (`None`: nothing arrived in time) may be processed, `Ok(false)` when the
+    /// partition was moved back to read from earlier.
+    fn check_resume(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+        partition: i32,
+        offset: Option<i64>,
+    ) -> Result<bool, ProcessorError> {
+        let Some(r) = self.resuming.get_mut(&partition) else {
+            return Ok(true);
+        };
+        if offset.is_some_and(|o| o <= r.target) || r.from <= 0 {
+            self.resuming.remove(&partition);
+            return Ok(true);
+        }
+        let distance = (r.target - r.from).max(0);
+        let from = (r.target - (distance * 2).max(1)).max(0);
+        if distance == 0 {
+            tracing::info!(
+                partition,
+                checkpoint = r.target,
+                first_offset = offset,
+                "the broker did not resume the partition at its checkpoint; reading from earlier offsets"
+            );
+        }
+        r.from = from;
+        r.since = Instant::now();
+        let topic = self.config.kafka.topics.reports_topic.clone();
+        if let Err(e) = consumer.seek(
+            &topic,
+            partition,
+            Offset::Offset(from),
+            self.config.request_timeout,
+        ) {
+            // Tried again after the probe interval.
+            tracing::debug!(partition, from, error = %e, "seek failed");
+        }
+        Ok(false)
+    }
+
+    /// Probes partitions that stayed silent since they were assigned at a checkpoint.
+    fn probe_silent(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+    ) -> Result<(), ProcessorError> {
+        let silent: Vec<i32> = self
+            .resuming
+            .iter()
+            .filter(|(_, r)| r.since.elapsed() >= RESUME_PROBE_AFTER)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in silent {
+            self.check_resume(consumer, p, None)?;
+        }
+        Ok(())
+    }
+
     /// Processes one input record.
-    fn handle(&mut self, msg: &BorrowedMessage<'_>) -> Result<(), ProcessorError> {
+    fn handle(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+        msg: &BorrowedMessage<'_>,
+    ) -> Result<(), ProcessorError> {
         let partition = msg.partition();
+        if !self.check_resume(consumer, partition, Some(msg.offset()))? {
+            return Ok(());
+        }
         let started = Instant::now();
         let Some(task) = self.tasks.get_mut(&partition) else {
             // Fetched before its partition was revoked: the new owner processes it.
@@ -273,7 +365,19 @@ impl Worker {
         consumer: &BaseConsumer<ProcessorContext>,
         sync: bool,
     ) -> Result<(), ProcessorError> {
+        let result = self.commit_inner(consumer, sync);
+        // The interval runs from the end of a cycle: a cycle slower than the interval (a slow
+        // broker) must not make every record trigger the next one.
         self.policy.committed(Instant::now());
+        self.publish_status();
+        result
+    }
+
+    fn commit_inner(
+        &mut self,
+        consumer: &BaseConsumer<ProcessorContext>,
+        sync: bool,
+    ) -> Result<(), ProcessorError> {
         if self.poisoned {
             return Ok(());
         }
@@ -356,7 +460,6 @@ impl Worker {
         }
         metrics::histogram!(m::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
         tracing::trace!(records = written, "commit cycle");
-        self.publish_status();
         Ok(())
     }
 
@@ -398,18 +501,34 @@ impl Worker {
             );
             self.status.restores += 1;
         }
-        Ok(partitions
-            .iter()
-            .map(|p| {
-                let offset = match self.tasks.get(p) {
-                    // A task kept over a cooperative rebalance resumes where it is.
-                    Some(t) if !fresh.contains(p) => Offset::Offset(t.next_offset()),
-                    Some(t) => t.resume_offset().map_or(Offset::Beginning, Offset::Offset),
-                    None => Offset::Beginning,
-                };
-                (*p, offset)
-            })
-            .collect())
+        let now = Instant::now();
+        let mut starts = Vec::with_capacity(partitions.len());
+        for p in partitions {
+            let offset = match self.tasks.get(p) {
+                // A task kept over a cooperative rebalance resumes where it is.
+                Some(t) if !fresh.contains(p) => Some(t.next_offset()),
+                Some(t) => t.resume_offset(),
+                None => None,
+            };
+            match offset {
+                Some(o) if o > 0 => {
+                    self.resuming.insert(
+                        *p,
+                        Resume {
+                            target: o,
+                            from: o,
+                            since: now,
+                        },
+                    );
+                    starts.push((*p, Offset::Offset(o)));
+                }
+                _ => {
+                    self.resuming.remove(p);
+                    starts.push((*p, Offset::Beginning));
+                }
+            }
+        }
+        Ok(starts)
     }
 
     /// After an aborted transaction: drops every task, restores them from the changelog and
@@ -420,6 +539,7 @@ impl Worker {
     ) -> Result<(), ProcessorError> {
         let partitions: Vec<i32> = self.tasks.keys().copied().collect();
         self.tasks.clear();
+        self.resuming.clear();
         let topic = self.topic().to_string();
         for (p, offset) in self.restore(&partitions)? {
             consumer.seek(&topic, p, offset, self.config.request_timeout)?;
@@ -481,6 +601,7 @@ impl Worker {
         };
         for p in &partitions {
             self.tasks.remove(p);
+            self.resuming.remove(p);
         }
         let unassign = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
@@ -522,6 +643,12 @@ impl ClientContext for ProcessorContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        // End-of-partition events are asked for (they tell when the input is processed).
+        if matches!(error, KafkaError::PartitionEOF(_))
+            || reason.contains("reached end of partition")
+        {
+            return;
+        }
         tracing::error!(error = %error, reason, "consumer error");
     }
 }
@@ -586,7 +713,7 @@ impl Processor {
             config.exactly_once,
             config.request_timeout,
         )?;
-        let consumer_config = kafka.client_config_with(&[
+        let mut consumer_settings: Vec<(&str, &str)> = vec![
             ("group.id", config.group_id.as_str()),
             ("client.id", client_id.as_str()),
             // The position comes from the changelog checkpoint; commits are for lag only and
@@ -597,9 +724,18 @@ impl Processor {
             ("isolation.level", "read_committed"),
             // Eager rebalancing: a revoke hands every partition over at once.
             ("partition.assignment.strategy", "roundrobin"),
-            ("enable.partition.eof", "false"),
+            // End-of-partition events tell when the input is processed to its end (listed
+            // watermarks cannot: Tansu 0.6.0 lists a batch's base offset + 1).
+            ("enable.partition.eof", "true"),
             ("statistics.interval.ms", "5000"),
-        ]);
+        ];
+        consumer_settings.extend(
+            config
+                .consumer_properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let consumer_config = kafka.client_config_with(&consumer_settings);
         let restore_config = kafka.client_config_with(&[("client.id", client_id.as_str())]);
         let shared = Arc::new(Shared::default());
         let worker = Worker {
@@ -612,6 +748,7 @@ impl Processor {
             restore_config,
             outputs,
             tasks: BTreeMap::new(),
+            resuming: BTreeMap::new(),
             poisoned: false,
             fatal: None,
             status: Status::default(),
@@ -656,8 +793,22 @@ fn poll_loop(
         // The worker is not locked during poll: rebalance callbacks lock it.
         match consumer.poll(Duration::from_millis(20)) {
             None => {}
-            Some(Ok(msg)) => ctx.worker().handle(&msg)?,
-            Some(Err(KafkaError::PartitionEOF(_))) => {}
+            Some(Ok(msg)) => ctx.worker().handle(consumer, &msg)?,
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                // Offsets past the last record (transaction markers) are skipped by the
+                // client: the position says where the partition really ends.
+                let position = consumer.position().ok().and_then(|tpl| {
+                    tpl.find_partition(&ctx.worker().config.kafka.topics.reports_topic, p)
+                        .and_then(|e| e.offset().to_raw())
+                        .filter(|o| *o >= 0)
+                });
+                let mut w = ctx.worker();
+                // Nothing past the checkpoint: resumed where it should.
+                w.resuming.remove(&p);
+                if let Some(t) = w.tasks.get_mut(&p) {
+                    t.reached_end(position);
+                }
+            }
             Some(Err(KafkaError::MessageConsumptionFatal(code))) => {
                 return Err(ProcessorError::Fatal(code.to_string()));
             }
@@ -668,6 +819,9 @@ fn poll_loop(
         }
         let mut w = ctx.worker();
         w.outputs.poll();
+        if !w.resuming.is_empty() {
+            w.probe_silent(consumer)?;
+        }
         if w.policy.due(Instant::now()) {
             w.commit(consumer, false)?;
         }
@@ -811,16 +965,19 @@ pub fn input_end_offsets(
     Ok(out)
 }
 
-/// Whether the checkpoints in `statuses` (one per processor of the group) cover every
-/// partition up to its high watermark in `ends` (from [`input_end_offsets`]).
+/// Whether the processors in `statuses` (one per instance of the group) have processed and
+/// checkpointed every partition to its end: the consumer reported the end of the partition
+/// after the last record, everything processed is checkpointed, and the checkpoint is at or
+/// past the listed high watermark in `ends` (from [`input_end_offsets`]). The end-of-partition
+/// event is what makes this right on brokers whose listed watermarks fall short (Tansu); the
+/// watermark is what makes it right for records produced after an earlier end event.
 pub fn caught_up(statuses: &[&Status], ends: &BTreeMap<i32, (i64, i64)>) -> bool {
     ends.iter().all(|(p, (low, high))| {
         high <= low
             || statuses.iter().any(|s| {
-                s.partitions
-                    .get(p)
-                    .and_then(|t| t.checkpointed)
-                    .is_some_and(|c| c >= *high)
+                s.partitions.get(p).is_some_and(|t| {
+                    t.at_end && t.checkpointed == Some(t.next_offset) && t.next_offset >= *high
+                })
             })
     })
 }

@@ -1,6 +1,10 @@
 //! Restoring partition state from the changelog topic: reads the given changelog partitions
-//! from their beginning to the high watermark seen when the restore starts, through the pure
-//! restore fold ([`crate::runtime::changelog`]).
+//! from their beginning to their end, through the pure restore fold
+//! ([`crate::runtime::changelog`]).
+//!
+//! "The end" is librdkafka's end-of-partition event (from the fetch responses), not a listed
+//! high watermark: Tansu 0.6.0 lists the last *batch's* base offset + 1, short of the real end
+//! when a batch holds several records, and a restore cut there would lose state.
 //!
 //! The reading consumer has no group (nothing to commit, no join delay) and reads committed
 //! records only (`isolation.level=read_committed`), so that under `--exactly-once` an aborted
@@ -10,7 +14,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -35,9 +40,7 @@ pub enum RestoreError {
         source: ChangelogError,
     },
     /// The end of the changelog was not reached in time.
-    #[error(
-        "restoring {topic} partition {partition}: reached offset {reached} of {end} in {waited:?}"
-    )]
+    #[error("restoring {topic} partition {partition}: at offset {reached} after {waited:?}")]
     Timeout {
         /// The changelog topic.
         topic: String,
@@ -45,18 +48,29 @@ pub enum RestoreError {
         partition: i32,
         /// The next offset to read.
         reached: i64,
-        /// The high watermark to reach.
-        end: i64,
         /// How long it waited.
         waited: Duration,
     },
 }
 
+/// Logs client errors, except the end-of-partition events this reader asks for.
+struct RestoreContext;
+
+impl ClientContext for RestoreContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_))
+            && !reason.contains("reached end of partition")
+        {
+            tracing::warn!(error = %error, reason, "changelog reader error");
+        }
+    }
+}
+
+impl ConsumerContext for RestoreContext {}
+
 struct Progress {
     fold: RestoreFold,
-    /// The high watermark when the restore began: records at or past it were written after
-    /// the restore started (they cannot be ours: we are the partition's owner now).
-    end: i64,
+    /// The next offset to read (for error messages).
     next: i64,
     done: bool,
 }
@@ -79,23 +93,20 @@ pub fn restore_partitions(
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed");
-    let consumer: BaseConsumer = config.create()?;
+        .set("isolation.level", "read_committed")
+        // The end is known from a fetch answer: do not let an empty partition's fetch wait.
+        .set("fetch.wait.max.ms", "50");
+    let consumer: BaseConsumer<RestoreContext> = config.create_with_context(RestoreContext)?;
     let mut progress: BTreeMap<i32, Progress> = BTreeMap::new();
     let mut tpl = TopicPartitionList::new();
     for &p in partitions {
-        let (low, high) = consumer.fetch_watermarks(topic, p, timeout)?;
-        let done = high <= low;
-        if !done {
-            tpl.add_partition_offset(topic, p, Offset::Beginning)?;
-        }
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
         progress.insert(
             p,
             Progress {
                 fold: RestoreFold::new(),
-                end: high,
-                next: low,
-                done,
+                next: 0,
+                done: false,
             },
         );
     }
@@ -109,7 +120,6 @@ pub fn restore_partitions(
                 topic: topic.to_string(),
                 partition,
                 reached: pending.next,
-                end: pending.end,
                 waited,
             });
         }
@@ -127,10 +137,6 @@ pub fn restore_partitions(
                 let Some(p) = progress.get_mut(&partition) else {
                     continue;
                 };
-                if p.done || m.offset() >= p.end {
-                    p.done = true;
-                    continue;
-                }
                 p.fold
                     .push(m.offset(), m.key(), m.payload())
                     .map_err(|source| RestoreError::Changelog {
@@ -140,9 +146,6 @@ pub fn restore_partitions(
                     })?;
                 p.next = m.offset() + 1;
                 metrics::counter!(crate::adapters::metrics::RESTORE_RECORDS).increment(1);
-                if p.next >= p.end {
-                    p.done = true;
-                }
             }
         }
     }

@@ -3,6 +3,8 @@
 //! readiness, the SSE stream (live order, resumption, lagging subscribers), forwarding between
 //! two instances, and a table and a property test of hostile requests.
 
+mod processor_common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -1122,4 +1124,324 @@ async fn instances_find_each_other_through_the_topic_and_forward() {
     ib.shutdown().await;
     a.server.shutdown(Duration::from_secs(5)).await;
     b.server.shutdown(Duration::from_secs(5)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end: the processor feeds the read model on the mock cluster
+
+/// A mock cluster with reckon's topics and the instances topic.
+fn mock_cluster(
+    partitions: i32,
+) -> (
+    rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    reckon::adapters::kafka::KafkaArgs,
+) {
+    let cluster = rdkafka::mocking::MockCluster::new(1).expect("mock cluster");
+    let k = processor_common::kafka(&cluster.bootstrap_servers());
+    for t in [
+        &k.topics.reports_topic,
+        &k.topics.updates_topic,
+        &k.topics.changelog_topic,
+        &k.topics.dead_letter_topic,
+    ] {
+        cluster.create_topic(t, partitions, 1).unwrap();
+    }
+    cluster.create_topic("reckon.instances", 1, 1).unwrap();
+    (cluster, k)
+}
+
+async fn status_of(c: &HttpClient, url: &str) -> StatusCode {
+    get_raw(c, url, &[]).await.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_the_processor_feeds_the_api() {
+    use reckon::adapters::kafka::processor::Processor;
+
+    let (_cluster, k) = mock_cluster(3);
+    let model = Arc::new(ReadModel::new(ReadModelConfig::default()));
+    let api = start(model.clone(), Peers::default(), "p1").await;
+    let c = client();
+    assert_eq!(
+        status_of(&c, &format!("{}/readyz", api.base)).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not ready before the processor joined"
+    );
+    let mut config = processor_common::config(&k, "g-http-e2e", "p1");
+    config.read_model = Some(model.clone());
+    let handle = tokio::task::block_in_place(|| Processor::start(config)).expect("processor");
+    let ready = format!("{}/readyz", api.base);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while status_of(&c, &ready).await != StatusCode::OK {
+        assert!(tokio::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, v) = get(&c, &ready).await;
+    assert_eq!(v["partitions"], serde_json::json!([0, 1, 2]));
+
+    // A live subscriber from before the first report.
+    let mut sse = SseReader::open(&c, &format!("{}/updates", api.base), None).await;
+    assert_eq!(sse.next().await.unwrap().json()["count"], 0);
+
+    tokio::task::block_in_place(|| {
+        processor_common::produce(&k, &k.topics.reports_topic, &processor_common::seed_msgs());
+        handle
+            .wait_until_caught_up(Duration::from_secs(60))
+            .expect("caught up");
+    });
+    let reports =
+        tokio::task::block_in_place(|| processor_common::read_topic(&k, &k.topics.reports_topic));
+    let (engines, published) = processor_common::offline(&reports);
+    let (karbala, _, _) = seed_ids(&published);
+
+    // GET /incidents/{karbala}: the reconciled view.
+    let (s, v) = get(&c, &format!("{}/incidents/{karbala}", api.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    let id = IncidentId::parse(&karbala).unwrap();
+    let view = engines
+        .values()
+        .find_map(|e| e.view(&id))
+        .expect("offline view");
+    assert_eq!(v["view"], serde_json::to_value(&view).unwrap());
+    assert_eq!(v["view"]["grade"], "contested");
+    let (_, list) = get(&c, &format!("{}/incidents?grade=contested", api.base)).await;
+    assert_eq!(ids_of(&list).len(), 2);
+
+    // The live stream carried every published update, in each incident's version order.
+    let mut seen: std::collections::BTreeMap<String, u64> = Default::default();
+    for _ in 0..published.len() {
+        let e = sse.next().await.unwrap();
+        assert_eq!(e.event, "update");
+        let u = e.json();
+        let id = u["incident_id"].as_str().unwrap().to_string();
+        let version = u["version"].as_u64().unwrap();
+        let prev = seen.insert(id, version).unwrap_or(0);
+        assert_eq!(version, prev + 1);
+    }
+    assert_eq!(seen.len(), 3);
+
+    tokio::task::block_in_place(|| handle.shutdown()).expect("clean stop");
+    // The processor left its group: nothing is held any more.
+    assert!(model.is_empty());
+    api.server.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn end_to_end_two_instances_answer_for_each_other() {
+    use reckon::adapters::kafka::instances::{Announce, Instances};
+    use reckon::adapters::kafka::processor::{caught_up, input_end_offsets, Processor};
+
+    let (_cluster, k) = mock_cluster(4);
+    let mut nodes = Vec::new();
+    for name in ["n1", "n2"] {
+        let model = Arc::new(ReadModel::new(ReadModelConfig::default()));
+        let peers = Peers::default();
+        let api = start(model.clone(), peers.clone(), name).await;
+        let instances = Instances::start(
+            &k,
+            Announce {
+                topic: "reckon.instances".into(),
+                instance_id: name.into(),
+                url: api.base.clone(),
+            },
+            model.clone(),
+            peers.clone(),
+        )
+        .unwrap();
+        let mut config = processor_common::config(&k, "g-http-two", name);
+        config.read_model = Some(model.clone());
+        let handle = tokio::task::block_in_place(|| Processor::start(config)).expect("processor");
+        nodes.push((name, model, peers, api, instances, handle));
+    }
+    // Both ready, the partitions split between them, each knowing the other's share.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let split = nodes.iter().all(|(_, m, _, _, _, _)| {
+            let r = m.readiness();
+            r.ready() && !r.assigned.is_empty()
+        });
+        let total: usize = nodes.iter().map(|n| n.1.readiness().assigned.len()).sum();
+        let known = nodes.iter().all(|(me, _, peers, _, _, _)| {
+            nodes
+                .iter()
+                .filter(|n| n.0 != *me)
+                .all(|(other, m, _, _, _, _)| {
+                    peers
+                        .list()
+                        .iter()
+                        .any(|p| p.instance_id == *other && p.partitions == m.readiness().assigned)
+                })
+        });
+        if split && total == 4 && known {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never split and known"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::task::block_in_place(|| {
+        processor_common::produce(&k, &k.topics.reports_topic, &processor_common::seed_msgs());
+        let ends = input_end_offsets(&k, Duration::from_secs(10)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let statuses: Vec<_> = nodes.iter().map(|n| n.5.status()).collect();
+            if caught_up(&statuses.iter().collect::<Vec<_>>(), &ends) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "never caught up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let reports =
+        tokio::task::block_in_place(|| processor_common::read_topic(&k, &k.topics.reports_topic));
+    let (engines, published) = processor_common::offline(&reports);
+    let c = client();
+    let mut forwarded = 0;
+    for id in [
+        seed_ids(&published).0,
+        seed_ids(&published).1,
+        seed_ids(&published).2,
+    ] {
+        let owner = nodes
+            .iter()
+            .find(|n| n.1.get(&IncidentId::parse(&id).unwrap()).is_some())
+            .map(|n| n.0)
+            .expect("someone holds it");
+        let view = engines
+            .values()
+            .find_map(|e| e.view(&IncidentId::parse(&id).unwrap()))
+            .unwrap();
+        for (name, _, _, api, _, _) in &nodes {
+            let (s, h, body) = get_raw(&c, &format!("{}/incidents/{id}", api.base), &[]).await;
+            assert_eq!(s, StatusCode::OK, "{id} asked of {name}");
+            assert_eq!(h["x-reckon-served-by"], owner);
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["view"], serde_json::to_value(&view).unwrap());
+            if *name != owner {
+                forwarded += 1;
+            }
+        }
+    }
+    assert_eq!(
+        forwarded, 3,
+        "each incident was forwarded once, by the non-owner"
+    );
+    for (_, _, _, api, instances, handle) in nodes {
+        instances.shutdown().await;
+        tokio::task::block_in_place(|| handle.shutdown()).expect("clean stop");
+        api.server.shutdown(Duration::from_secs(5)).await;
+    }
+}
+
+/// The instances topic's records for `key`, in order.
+fn instance_records(k: &reckon::adapters::kafka::KafkaArgs, key: &str) -> Vec<Option<Value>> {
+    processor_common::read_topic(k, "reckon.instances")
+        .into_iter()
+        .filter(|r| r.key.as_deref() == Some(key.as_bytes()))
+        .map(|r| {
+            r.payload
+                .map(|p| serde_json::from_slice(&p).expect("JSON announcement"))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reckon_run_with_http_addr_serves_announces_and_leaves_cleanly() {
+    let (_cluster, k) = mock_cluster(3);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let logs = std::env::temp_dir().join(format!("reckon-http-run-{}.log", std::process::id()));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("RECKON_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut child = cmd
+        .args(["run", "-b", &k.brokers, "--instance-id", "cli-1"])
+        .args(["--http-addr", &addr, "--history-len", "5"])
+        .args([
+            "-X",
+            "session.timeout.ms=6000",
+            "-X",
+            "heartbeat.interval.ms=500",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&logs).unwrap())
+        .spawn()
+        .expect("reckon run");
+    let show_logs = || std::fs::read_to_string(&logs).unwrap_or_default();
+    let base = format!("http://{addr}");
+    let c = client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = c
+            .request(
+                Request::get(format!("{base}/readyz"))
+                    .body(Empty::new())
+                    .unwrap(),
+            )
+            .await;
+        if r.is_ok_and(|r| r.status() == StatusCode::OK) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never ready:\n{}",
+            show_logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::task::block_in_place(|| {
+        processor_common::produce(&k, &k.topics.reports_topic, &processor_common::seed_msgs())
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, v) = get(&c, &format!("{base}/incidents?grade=contested")).await;
+        if ids_of(&v).len() == 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{v}\n{}",
+            show_logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let published = fold(&mut Engine::new(SourceRegistry::default()), &seed_lines());
+    let (karbala, _, _) = seed_ids(&published);
+    let (s, v) = get(&c, &format!("{base}/incidents/{karbala}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["view"]["grade"], "contested");
+    assert_eq!(v["view"]["outcome"]["leading"], "foiled");
+    let (_, h) = get(&c, &format!("{base}/incidents/{karbala}/history")).await;
+    assert_eq!(h["history_len"], 5);
+
+    // Announced with its URL and partitions.
+    let announced = tokio::task::block_in_place(|| instance_records(&k, "cli-1"));
+    let last = announced
+        .last()
+        .cloned()
+        .flatten()
+        .expect("an announcement");
+    assert_eq!(last["url"], base);
+    assert_eq!(last["partitions"], serde_json::json!([0, 1, 2]));
+
+    // SIGTERM: a clean stop leaves a tombstone.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::block_in_place(|| child.wait()).unwrap();
+    assert!(exit.success(), "exit {exit:?}:\n{}", show_logs());
+    let announced = tokio::task::block_in_place(|| instance_records(&k, "cli-1"));
+    assert_eq!(announced.last(), Some(&None), "a tombstone last");
+    let _ = std::fs::remove_file(&logs);
 }

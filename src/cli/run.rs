@@ -5,11 +5,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use reckon::adapters::http::{HttpArgs, HttpConfig, HttpServer, Peers};
+use reckon::adapters::kafka::instances::{ensure_instances_topic, Announce, Instances};
 use reckon::adapters::kafka::processor::{default_instance_id, Processor, ProcessorConfig};
 use reckon::adapters::kafka::{ensure_topics, KafkaArgs, TopicLayout};
+use reckon::runtime::ReadModel;
 use reckon::wire::ContentType;
 
 use super::reconcile::load_registry;
@@ -85,6 +89,53 @@ pub struct Args {
     /// Serve Prometheus metrics on this address (`GET /metrics`), e.g. `0.0.0.0:9464`.
     #[arg(long, env = "RECKON_METRICS_ADDR")]
     metrics_addr: Option<SocketAddr>,
+    /// The HTTP query API (`--http-addr` turns it on; see docs/http-api.md).
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+/// The HTTP query API and the instances topic, when `--http-addr` is set.
+struct HttpSide {
+    model: Arc<ReadModel>,
+    server: HttpServer,
+    instances: Instances,
+}
+
+/// Starts the read model, the HTTP server and the announcer/peer reader.
+async fn start_http(
+    args: &HttpArgs,
+    addr: SocketAddr,
+    kafka: &KafkaArgs,
+    instance_id: &str,
+    create_topics: bool,
+    replication: i32,
+) -> Result<HttpSide> {
+    ensure_instances_topic(kafka, &args.instances_topic, create_topics, replication)
+        .await
+        .context("checking the instances topic")?;
+    let model = Arc::new(ReadModel::new(args.read_model_config()));
+    let peers = Peers::default();
+    let server = HttpServer::start(
+        addr,
+        model.clone(),
+        peers.clone(),
+        HttpConfig::new(instance_id),
+    )
+    .await
+    .with_context(|| format!("serving the HTTP API on {addr}"))?;
+    let url = args.advertised_url(server.local_addr(), &default_instance_id());
+    let announce = Announce {
+        topic: args.instances_topic.clone(),
+        instance_id: instance_id.to_string(),
+        url,
+    };
+    let instances = Instances::start(kafka, announce, model.clone(), peers)
+        .context("starting the instances announcer")?;
+    Ok(HttpSide {
+        model,
+        server,
+        instances,
+    })
 }
 
 /// Installs the tracing subscriber: `RUST_LOG` filters (default `info`), text or JSON.
@@ -137,9 +188,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .block_on(ensure_topics(&admin_config, &layout, args.create_topics))
         .context("checking the topics")?;
 
+    let instance_id = args.instance_id.unwrap_or_else(default_instance_id);
+    let http = match args.http.http_addr {
+        Some(addr) => Some(runtime.block_on(start_http(
+            &args.http,
+            addr,
+            &args.kafka,
+            &instance_id,
+            args.create_topics,
+            args.replication,
+        ))?),
+        None => None,
+    };
+
     let mut config = ProcessorConfig::new(args.kafka);
     config.group_id = args.group_id;
-    config.instance_id = args.instance_id.unwrap_or_else(default_instance_id);
+    config.instance_id = instance_id;
+    config.read_model = http.as_ref().map(|h| h.model.clone());
     config.output_format = args.output_format.into();
     config.registry = registry;
     config.commit_interval = Duration::from_millis(args.commit_interval_ms.max(1));
@@ -161,6 +226,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })?;
     if let Some(sig) = signal {
         tracing::info!(signal = sig, "stopping");
+    }
+    if let Some(h) = http {
+        // Peers forget this instance first, then the API stops (SSE streams end).
+        runtime.block_on(async {
+            h.instances.shutdown().await;
+            h.server.shutdown(Duration::from_secs(5)).await;
+        });
     }
     // Joined outside the runtime: the last commit cycle blocks.
     let status = handle.shutdown().context("processor")?;

@@ -15,7 +15,11 @@ pub struct HttpArgs {
     #[arg(long, env = "RECKON_HTTP_ADVERTISE")]
     pub http_advertise: Option<String>,
     /// Compacted topic through which instances announce themselves for interactive queries.
-    #[arg(long, env = "RECKON_INSTANCES_TOPIC", default_value = "reckon.instances")]
+    #[arg(
+        long,
+        env = "RECKON_INSTANCES_TOPIC",
+        default_value = "reckon.instances"
+    )]
     pub instances_topic: String,
     /// Versions kept per incident for `GET /incidents/{id}/history`.
     #[arg(long, env = "RECKON_HISTORY_LEN", default_value_t = 100)]
@@ -71,8 +75,14 @@ mod tests {
     fn advertised_urls() {
         let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let lo: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-        assert_eq!(args(None).advertised_url(any, "node-1"), "http://node-1:8080");
-        assert_eq!(args(None).advertised_url(lo, "node-1"), "http://127.0.0.1:9000");
+        assert_eq!(
+            args(None).advertised_url(any, "node-1"),
+            "http://node-1:8080"
+        );
+        assert_eq!(
+            args(None).advertised_url(lo, "node-1"),
+            "http://127.0.0.1:9000"
+        );
         assert_eq!(
             args(Some("10.0.0.7:8080/")).advertised_url(any, "x"),
             "http://10.0.0.7:8080"

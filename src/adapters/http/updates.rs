@@ -24,6 +24,7 @@ use futures_util::stream;
 use serde_json::json;
 use tokio::sync::{broadcast, watch};
 
+use super::error::ApiError;
 use super::query::Params;
 use super::AppState;
 use crate::runtime::read_model::{
@@ -126,19 +127,21 @@ async fn next(mut st: Stream) -> Option<(Result<SseEvent, Infallible>, Stream)> 
     }
 }
 
+fn filter_of(params: &Params) -> Result<EventFilter, ApiError> {
+    Ok(EventFilter {
+        country: params.country("country")?,
+        grade: params.grade("grade")?,
+        incident: params.incident("incident")?,
+    })
+}
+
 /// `GET /updates?country=&grade=&incident=&last_event_id=`.
 pub async fn updates(State(app): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let params = match Params::parse(&uri, &["country", "grade", "incident", "last_event_id"]) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let filter = match (|| {
-        Ok::<_, super::error::ApiError>(EventFilter {
-            country: params.country("country")?,
-            grade: params.grade("grade")?,
-            incident: params.incident("incident")?,
-        })
-    })() {
+    let filter = match filter_of(&params) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };

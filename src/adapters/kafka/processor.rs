@@ -44,7 +44,7 @@ use super::restore::{restore_partitions, RestoreError};
 use crate::adapters::metrics as m;
 use crate::core::registry::SourceRegistry;
 use crate::runtime::changelog::ChangelogError;
-use crate::runtime::{CommitPolicy, Outcome, PartitionTask, TaskStatus};
+use crate::runtime::{CommitPolicy, Outcome, PartitionTask, ReadModel, TaskStatus};
 use crate::wire::{ContentType, CONTENT_TYPE_HEADER};
 
 /// How the processor runs.
@@ -75,6 +75,9 @@ pub struct ProcessorConfig {
     /// librdkafka properties for the group consumer only (e.g. `session.timeout.ms`), applied
     /// before the `-X` properties.
     pub consumer_properties: Vec<(String, String)>,
+    /// The HTTP API's read model, fed with every published update and every assignment,
+    /// restore and revoke (only with `--http-addr`).
+    pub read_model: Option<Arc<ReadModel>>,
 }
 
 impl ProcessorConfig {
@@ -93,6 +96,7 @@ impl ProcessorConfig {
             restore_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(30),
             consumer_properties: Vec::new(),
+            read_model: None,
         }
     }
 
@@ -311,6 +315,9 @@ impl Worker {
                 }
                 for u in &updates {
                     self.outputs.send_update(u)?;
+                    if let Some(rm) = &self.config.read_model {
+                        rm.apply(partition, u);
+                    }
                     tracing::debug!(
                         partition,
                         offset,
@@ -470,6 +477,12 @@ impl Worker {
             .copied()
             .filter(|p| !self.tasks.contains_key(p))
             .collect();
+        if let Some(rm) = &self.config.read_model {
+            rm.joined();
+            for p in &fresh {
+                rm.assign(*p);
+            }
+        }
         let started = Instant::now();
         let restored = restore_partitions(
             &self.restore_config,
@@ -495,10 +508,11 @@ impl Worker {
                     "changelog records after the last checkpoint were discarded (a crash during a commit cycle); they are rewritten at the next checkpoint"
                 );
             }
-            self.tasks.insert(
-                p,
-                PartitionTask::restore(p, self.config.registry.clone(), r),
-            );
+            let task = PartitionTask::restore(p, self.config.registry.clone(), r);
+            if let Some(rm) = &self.config.read_model {
+                rm.restored(p, task.engine().current_updates());
+            }
+            self.tasks.insert(p, task);
             self.status.restores += 1;
         }
         let now = Instant::now();
@@ -602,6 +616,9 @@ impl Worker {
         for p in &partitions {
             self.tasks.remove(p);
             self.resuming.remove(p);
+            if let Some(rm) = &self.config.read_model {
+                rm.revoke(*p);
+            }
         }
         let unassign = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
@@ -667,6 +684,9 @@ impl ConsumerContext for ProcessorContext {
             other => {
                 tracing::error!(error = ?other, "rebalance error");
                 w.tasks.clear();
+                if let Some(rm) = &w.config.read_model {
+                    rm.revoke_all();
+                }
                 w.publish_status();
                 consumer.unassign().map_err(ProcessorError::from)
             }
@@ -856,6 +876,9 @@ fn run_loop(
         }
     }
     w.tasks.clear();
+    if let Some(rm) = &w.config.read_model {
+        rm.revoke_all();
+    }
     w.publish_status();
     let status = w.status.clone();
     drop(w);

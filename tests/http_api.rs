@@ -1445,3 +1445,37 @@ async fn reckon_run_with_http_addr_serves_announces_and_leaves_cleanly() {
     assert_eq!(announced.last(), Some(&None), "a tombstone last");
     let _ = std::fs::remove_file(&logs);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_still_restoring_makes_a_miss_a_retry_not_a_404() {
+    let (ma, mr) = (
+        model_with(ReadModelConfig::default()),
+        model_with(ReadModelConfig::default()),
+    );
+    ma.assign(0);
+    ma.restored(0, vec![]);
+    mr.assign(1); // restoring
+    let peers = Peers::default();
+    let a = start(ma, peers.clone(), "a").await;
+    let r = start(mr, peers.clone(), "r").await;
+    for (id, url, partitions) in [("a", &a.base, vec![0]), ("r", &r.base, vec![1])] {
+        peers.upsert(PeerInfo {
+            instance_id: id.into(),
+            url: url.clone(),
+            partitions,
+            epoch: String::new(),
+            announced_at_ms: 0,
+        });
+    }
+    let c = client();
+    let (s, v) = get(&c, &format!("{}/incidents/iq-somewhere", a.base)).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_error(&v, "restoring");
+    assert_eq!(v["peers"][0]["instance_id"], "r");
+    assert_eq!(v["peers"][0]["outcome"], "restoring");
+    let (s, h, _) = get_raw(&c, &format!("{}/incidents/iq-somewhere", a.base), &[]).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(h["retry-after"], "1");
+    a.server.shutdown(Duration::from_secs(5)).await;
+    r.server.shutdown(Duration::from_secs(5)).await;
+}

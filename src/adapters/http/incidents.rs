@@ -135,7 +135,12 @@ async fn lookup_inner(
         }
     }
     let peers = serde_json::to_value(&asked).unwrap_or(Value::Null);
-    let err = if readiness.restoring.is_empty() {
+    let peer_restoring: Vec<&str> = asked
+        .iter()
+        .filter(|o| o.outcome == "restoring")
+        .map(|o| o.instance_id.as_str())
+        .collect();
+    let err = if readiness.restoring.is_empty() && peer_restoring.is_empty() {
         let detail = if forwarded {
             format!("incident {id} is not held by instance {me}")
         } else if asked.is_empty() {
@@ -148,12 +153,22 @@ async fn lookup_inner(
         };
         ApiError::not_found(detail)
     } else {
+        let mut where_ = Vec::new();
+        if !readiness.restoring.is_empty() {
+            where_.push(format!(
+                "partitions {:?} of instance {me}",
+                readiness.restoring
+            ));
+        }
+        if !peer_restoring.is_empty() {
+            where_.push(format!("partitions of instances {peer_restoring:?}"));
+        }
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "restoring",
             format!(
-                "incident {id} was not found, but partitions {:?} of instance {me} are still restoring; retry",
-                readiness.restoring
+                "incident {id} was not found, but {} are still restoring; retry",
+                where_.join(" and ")
             ),
         )
         .retry_after(1)

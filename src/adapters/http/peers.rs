@@ -93,8 +93,8 @@ pub struct PeerOutcome {
     pub url: String,
     /// Its partitions.
     pub partitions: Vec<i32>,
-    /// `found`, `not_found`, `not_asked` (it owns no partitions), `unreachable`, `timeout`,
-    /// `error`.
+    /// `not_found`, `restoring` (it answered 503: a partition of it is still restoring),
+    /// `not_asked` (it owns no partitions), `unreachable`, `timeout`, `error`.
     pub outcome: &'static str,
     /// Details of an error.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +206,8 @@ impl Forwarder {
             match status {
                 StatusCode::OK => Ok(body),
                 StatusCode::NOT_FOUND => Err(("not_found", None)),
+                // The peer may own the incident but has not restored its partition yet.
+                StatusCode::SERVICE_UNAVAILABLE => Err(("restoring", None)),
                 s => Err(("error", Some(format!("status {s}")))),
             }
         };

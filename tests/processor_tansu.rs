@@ -307,3 +307,24 @@ fn a_partition_handed_over_in_a_rebalance_continues_from_its_changelog() {
     // Final views (and every version) equal a single-instance clean run's.
     assert_clean_run(&k);
 }
+
+#[test]
+fn exactly_once_on_a_broker_without_transactions_fails_clearly() {
+    let tansu = Tansu::start();
+    let k = kafka(&tansu.bootstrap);
+    create_topics(&k);
+    produce(&k, &k.topics.reports_topic, &seed_msgs());
+    let mut cfg = config(&k, "tansu-eos", "a");
+    cfg.exactly_once = true;
+    let h = Processor::start(cfg).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !h.is_finished() {
+        assert!(Instant::now() < deadline, "the processor kept going");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let err = h.wait().unwrap_err().to_string();
+    assert!(
+        err.contains("does not support transactions") && err.contains("--exactly-once"),
+        "{err}"
+    );
+}

@@ -27,6 +27,9 @@ use crate::core::update::Update;
 use crate::runtime::changelog::ChangelogRecord;
 use crate::wire::{encode_update, ContentType, DecodeError, CONTENT_TYPE_HEADER};
 
+/// How often a retriable transaction commit is tried before the processor gives up.
+const COMMIT_ATTEMPTS: u32 = 5;
+
 /// Header of an update: its version, so consumers can deduplicate without decoding.
 pub const VERSION_HEADER: &str = "reckon-version";
 
@@ -52,6 +55,12 @@ pub enum OutputError {
         /// librdkafka's explanation.
         reason: String,
     },
+    /// The broker does not implement transactions.
+    #[error(
+        "the broker does not support transactions ({0}); run without --exactly-once \
+         (the at-least-once guarantee does not need them)"
+    )]
+    TransactionsUnsupported(String),
     /// A transaction call failed.
     #[error("transaction: {error} (abortable: {abortable}, retriable: {retriable})")]
     Transaction {
@@ -73,6 +82,12 @@ impl OutputError {
     }
 
     fn txn(t: &RDKafkaError) -> Self {
+        let text = t.string();
+        // librdkafka words a missing API as "... not supported by broker" and calls it
+        // retriable; retrying cannot help.
+        if text.contains("not supported by broker") {
+            return Self::TransactionsUnsupported(text);
+        }
         if t.is_fatal() {
             return Self::Fatal {
                 code: t.code(),
@@ -361,23 +376,26 @@ impl Outputs {
                 .send_offsets_to_transaction(offsets, group, self.timeout)
                 .map_err(OutputError::from_txn)?;
         }
+        let mut attempt = 0u32;
         loop {
             match self.producer.commit_transaction(self.timeout) {
                 Ok(()) => break,
                 Err(e) => {
                     let err = OutputError::from_txn(e);
-                    if matches!(
+                    let retriable = matches!(
                         err,
                         OutputError::Transaction {
                             retriable: true,
                             abortable: false,
                             ..
                         }
-                    ) {
-                        tracing::warn!(error = %err, "retrying transaction commit");
-                        continue;
+                    );
+                    attempt += 1;
+                    if !retriable || attempt >= COMMIT_ATTEMPTS {
+                        return Err(err);
                     }
-                    return Err(err);
+                    tracing::warn!(error = %err, attempt, "retrying transaction commit");
+                    std::thread::sleep(Duration::from_millis(100 * u64::from(attempt)));
                 }
             }
         }

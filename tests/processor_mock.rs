@@ -367,3 +367,47 @@ fn records_left_by_a_crash_in_a_commit_cycle_are_ignored_and_repaired() {
     let same = r.incidents.iter().find(|i| i.id == ahead.id).unwrap();
     assert!(same.version < ahead.version);
 }
+
+#[test]
+fn the_demo_prints_the_reconciled_seed_article() {
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .arg("demo")
+        .output()
+        .expect("run reckon demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the demo took {:?}",
+        started.elapsed()
+    );
+    // Each incident as the offline fold of the fixture ends it: id, version and grade.
+    let mut e = reckon::core::Engine::new(Default::default());
+    for line in SEED.lines() {
+        e.apply(&reckon::wire::json::decode_report(line.as_bytes()).unwrap());
+    }
+    let views = e.views();
+    assert_eq!(views.len(), 3);
+    for v in &views {
+        let version = e.incident(&v.incident_id).unwrap().version;
+        let heading = format!(
+            "{}  version {version}  grade {}",
+            v.incident_id,
+            v.grade.as_str().to_uppercase()
+        );
+        assert!(
+            stdout.contains(&heading),
+            "missing {heading:?} in\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("5 reports fed, 5 processed"), "{stdout}");
+    // The Karbala claim of 50 killed rests on the perpetrator's word; the outcome is contested.
+    assert!(stdout.contains("50*"), "{stdout}");
+    assert!(
+        stdout.contains("foiled (iraqi-security-source) vs carried_out"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("ERROR"), "{stderr}");
+}

@@ -281,8 +281,8 @@ fn render(u: &Update) -> String {
     if !v.casualties.is_empty() {
         let _ = writeln!(
             out,
-            "  casualties             {:>6} {:>6} {:>6}",
-            "low", "best", "high"
+            "    {:<22} {:>6} {:>6} {:>6}",
+            "casualties", "low", "best", "high"
         );
         for e in &v.casualties {
             out.push_str(&casualty_row(e));

@@ -20,12 +20,16 @@ fn tansu_binary() -> PathBuf {
     if let Ok(p) = std::env::var("RECKON_TANSU_BIN") {
         return PathBuf::from(p);
     }
-    let cache = std::env::var("RECKON_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-        let base = std::env::var("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache"));
-        base.join("reckon-tools")
-    });
+    let cache = std::env::var("RECKON_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let base = std::env::var("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| {
+                    PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache")
+                });
+            base.join("reckon-tools")
+        });
     cache.join("tansu-0.6.0/bin/tansu")
 }
 
@@ -65,7 +69,10 @@ impl Tansu {
         let bootstrap = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(&bootstrap).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not start listening on {bootstrap}");
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not start listening on {bootstrap}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Tansu { child, bootstrap }

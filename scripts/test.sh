@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 RECKON_TANSU_BIN="$(scripts/install-tansu.sh)"
 export RECKON_TANSU_BIN
+RECKON_PROMETHEUS_BIN="$(scripts/install-prometheus.sh)"
+export RECKON_PROMETHEUS_BIN
 
 scripts/check-deploy.sh
 cargo fmt --all -- --check

@@ -72,7 +72,25 @@ struct Progress {
     fold: RestoreFold,
     /// The next offset to read (for error messages).
     next: i64,
+    /// The listed end, for the progress gauge only (it can be short on some brokers: the end
+    /// of the restore is the end-of-partition event, never this).
+    listed_end: i64,
     done: bool,
+}
+
+impl Progress {
+    fn report(&self, partition: i32) {
+        let remaining = if self.done {
+            0
+        } else {
+            (self.listed_end - self.next).max(0)
+        };
+        metrics::gauge!(
+            crate::adapters::metrics::RESTORE_REMAINING,
+            "partition" => partition.to_string()
+        )
+        .set(remaining as f64);
+    }
 }
 
 /// Restores `partitions` of the changelog `topic`. `config` is the client configuration
@@ -101,14 +119,17 @@ pub fn restore_partitions(
     let mut tpl = TopicPartitionList::new();
     for &p in partitions {
         tpl.add_partition_offset(topic, p, Offset::Beginning)?;
-        progress.insert(
-            p,
-            Progress {
-                fold: RestoreFold::new(),
-                next: 0,
-                done: false,
-            },
-        );
+        let listed_end = consumer
+            .fetch_watermarks(topic, p, Duration::from_secs(5))
+            .map_or(0, |(_, high)| high);
+        let progress_of_p = Progress {
+            fold: RestoreFold::new(),
+            next: 0,
+            listed_end,
+            done: false,
+        };
+        progress_of_p.report(p);
+        progress.insert(p, progress_of_p);
     }
     if tpl.count() > 0 {
         consumer.assign(&tpl)?;
@@ -129,6 +150,7 @@ pub fn restore_partitions(
                 // The end of what can be read: with read_committed, the last stable offset.
                 if let Some(p) = progress.get_mut(&partition) {
                     p.done = true;
+                    p.report(partition);
                 }
             }
             Some(Err(e)) => return Err(e.into()),
@@ -146,6 +168,7 @@ pub fn restore_partitions(
                     })?;
                 p.next = m.offset() + 1;
                 metrics::counter!(crate::adapters::metrics::RESTORE_RECORDS).increment(1);
+                p.report(partition);
             }
         }
     }

@@ -74,6 +74,20 @@ impl ValidationError {
         }
     }
 
+    /// The same error about another field: id and name parsers label errors by kind (`source.id`),
+    /// and the caller knows which field it was.
+    pub fn renamed(mut self, name: &str) -> Self {
+        match &mut self {
+            Self::Missing { field }
+            | Self::TooLong { field, .. }
+            | Self::TooMany { field, .. }
+            | Self::OutOfRange { field, .. }
+            | Self::Malformed { field, .. } => *field = name.to_string(),
+            Self::UnsupportedSchema { .. } => {}
+        }
+        self
+    }
+
     /// Prefixes the field path, so nested validators can report full paths.
     pub fn within(mut self, prefix: &str) -> Self {
         match &mut self {

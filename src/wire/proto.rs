@@ -183,35 +183,6 @@ fn required<T>(v: Option<T>, field: &str) -> Result<T, ValidationError> {
     })
 }
 
-/// Replaces the leaf label a newtype parser put on an error with the full path.
-fn relabel(e: ValidationError, path: &str) -> ValidationError {
-    match e {
-        ValidationError::Missing { .. } => ValidationError::Missing { field: path.into() },
-        ValidationError::TooLong { len, limit, .. } => ValidationError::TooLong {
-            field: path.into(),
-            len,
-            limit,
-        },
-        ValidationError::TooMany { count, limit, .. } => ValidationError::TooMany {
-            field: path.into(),
-            count,
-            limit,
-        },
-        ValidationError::OutOfRange {
-            value, min, max, ..
-        } => ValidationError::OutOfRange {
-            field: path.into(),
-            value,
-            min,
-            max,
-        },
-        ValidationError::Malformed { reason, .. } => ValidationError::Malformed {
-            field: path.into(),
-            reason,
-        },
-        other @ ValidationError::UnsupportedSchema { .. } => other,
-    }
-}
 
 /// Parses an id newtype, naming the field by its full path.
 fn id<T>(
@@ -219,7 +190,7 @@ fn id<T>(
     s: &str,
     path: &str,
 ) -> Result<T, ValidationError> {
-    parse(s).map_err(|e| relabel(e, path))
+    parse(s).map_err(|e| e.renamed(path))
 }
 
 /// Parses a list of ids, naming each by its index.

@@ -13,50 +13,8 @@ use crate::core::model::{
 };
 
 /// Puts the field's name on an id parser's error (id parsers label errors by id kind).
-fn at<T>(r: Result<T, ValidationError>, path: &str) -> Result<T, ValidationError> {
-    r.map_err(|e| relabel(e, path))
-}
-
-/// Replaces the leaf label a newtype parser put on an error with the full path.
-fn relabel(e: ValidationError, path: &str) -> ValidationError {
-    match e {
-        ValidationError::Missing { .. } => ValidationError::Missing { field: path.into() },
-        ValidationError::TooLong { len, limit, .. } => ValidationError::TooLong {
-            field: path.into(),
-            len,
-            limit,
-        },
-        ValidationError::TooMany { count, limit, .. } => ValidationError::TooMany {
-            field: path.into(),
-            count,
-            limit,
-        },
-        ValidationError::OutOfRange {
-            field,
-            value,
-            min,
-            max,
-        } => {
-            // Keep sub-field suffixes such as `.lat` that the parser added.
-            let suffix = field.rsplit_once('.').map(|(_, s)| s).filter(|s| {
-                *s == "lat" || *s == "lon" || *s == "value" || *s == "min" || *s == "max"
-            });
-            ValidationError::OutOfRange {
-                field: match suffix {
-                    Some(s) => format!("{path}.{s}"),
-                    None => path.into(),
-                },
-                value,
-                min,
-                max,
-            }
-        }
-        ValidationError::Malformed { reason, .. } => ValidationError::Malformed {
-            field: path.into(),
-            reason,
-        },
-        other @ ValidationError::UnsupportedSchema { .. } => other,
-    }
+fn at<T>(r: Result<T, ValidationError>, field: &str) -> Result<T, ValidationError> {
+    r.map_err(|e| e.renamed(field))
 }
 
 // Validators name fields relative to what they validate; callers prefix the path with

@@ -43,13 +43,13 @@ impl std::fmt::Debug for BenchBroker {
 }
 
 impl BenchBroker {
-    /// Starts a one-broker mock cluster in this process.
-    pub fn embedded(partitions: i32) -> Result<Self> {
+    /// Starts a one-broker mock cluster in this process; `properties` go to every client.
+    pub fn embedded(partitions: i32, properties: Vec<(String, String)>) -> Result<Self> {
         let cluster = MockCluster::new(1).context("starting the mock cluster")?;
         Ok(Self {
             bootstrap: cluster.bootstrap_servers(),
             kind: Kind::Embedded(cluster),
-            properties: Vec::new(),
+            properties,
             partitions,
         })
     }
@@ -302,7 +302,7 @@ mod tests {
             .collect();
         let b = BenchBroker::external("x:1", Vec::new(), 4);
         assert_eq!(b.partitions_for(&msgs, 4), 4);
-        let e = BenchBroker::embedded(4).unwrap();
+        let e = BenchBroker::embedded(4, Vec::new()).unwrap();
         assert_eq!(e.partitions_for(&msgs[..100], 4), 4);
         let n = e.partitions_for(&msgs, 4);
         // 64 MB over partitions of at most 4.5 MiB.

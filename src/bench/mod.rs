@@ -160,6 +160,12 @@ pub struct BenchConfig {
     /// The processor's settings (commit cycle, update format); the pipe commits offsets at the
     /// same interval.
     pub processor: ProcessorSettings,
+    /// `fetch.wait.max.ms` of every consumer; `None`: 1 ms on the embedded cluster, the client
+    /// default (500 ms) on a real broker. The mock cluster answers a fetch that found no data
+    /// only after the full `fetch.wait.max.ms`, even when data arrives meanwhile (a real broker
+    /// answers as soon as it has data), so with the default every hop through it would add up
+    /// to 500 ms of latency that no real deployment sees.
+    pub fetch_wait_ms: Option<u64>,
     /// Prefix of every topic and group the run creates.
     pub topic_prefix: String,
     /// The longest any single run may take.
@@ -175,7 +181,7 @@ impl BenchConfig {
             broker,
             properties: Vec::new(),
             partitions: 4,
-            incidents: 20_000,
+            incidents: 10_000,
             repeat: 3,
             rates: vec![1000.0, 5000.0],
             duration: Duration::from_secs(10),
@@ -189,6 +195,7 @@ impl BenchConfig {
             seed: 1,
             format: ContentType::Json,
             processor: ProcessorSettings::default(),
+            fetch_wait_ms: None,
             topic_prefix: default_prefix(),
             timeout: Duration::from_secs(600),
             progress: true,
@@ -221,14 +228,25 @@ impl Run<'_> {
     }
 }
 
+/// The consumers' `fetch.wait.max.ms` on this broker, if the run sets one.
+pub fn fetch_wait_ms(cfg: &BenchConfig, embedded: bool) -> Option<u64> {
+    if cfg.properties.iter().any(|(k, _)| k == "fetch.wait.max.ms") {
+        return None;
+    }
+    cfg.fetch_wait_ms.or(embedded.then_some(1))
+}
+
 fn start_broker(cfg: &BenchConfig, embedded: bool) -> Result<BenchBroker> {
+    let is_embedded = embedded || cfg.broker == BrokerChoice::Embedded;
+    let mut props = cfg.properties.clone();
+    if let Some(ms) = fetch_wait_ms(cfg, is_embedded) {
+        props.push(("fetch.wait.max.ms".into(), ms.to_string()));
+    }
     match (&cfg.broker, embedded) {
-        (BrokerChoice::External(addr), false) => Ok(BenchBroker::external(
-            addr,
-            cfg.properties.clone(),
-            cfg.partitions,
-        )),
-        _ => BenchBroker::embedded(cfg.partitions),
+        (BrokerChoice::External(addr), false) => {
+            Ok(BenchBroker::external(addr, props, cfg.partitions))
+        }
+        _ => BenchBroker::embedded(cfg.partitions, props),
     }
 }
 
@@ -346,7 +364,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
     };
     let mut machine = Machine::probe();
     run.say(&format!("machine: {}", machine.summary()));
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     let repeat = cfg.repeat.max(1);
     let eos_here = cfg.exactly_once_on_broker || matches!(cfg.broker, BrokerChoice::Embedded);
     let needs_broker = [
@@ -368,6 +386,21 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
         .map_or("none (no Kafka measurement asked for)".to_string(), |b| {
             b.describe()
         });
+    if let Some(ms) = fetch_wait_ms(cfg, cfg.broker == BrokerChoice::Embedded) {
+        if broker.is_some() {
+            notes.push(format!(
+                "every consumer runs with fetch.wait.max.ms={ms}{}",
+                if cfg.broker == BrokerChoice::Embedded && cfg.fetch_wait_ms.is_none() {
+                    ": librdkafka's mock cluster answers a fetch that found no data only after \
+                     fetch.wait.max.ms, even when data arrives meanwhile (rdkafka_mock_handlers.c), \
+                     so the client default of 500 ms would add up to 500 ms per hop that a real \
+                     broker does not"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
     run.say(&format!("broker: {broker_text}"));
 
     let needs_input = cfg.wants(Measurement::Pipe)
@@ -535,9 +568,9 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
             let i = fill_input(&run, &b, w, "eos-input")?;
             own = (b, i);
             notes.push(format!(
-                "(f) was measured on an embedded mock cluster, not on {}: Tansu 0.6.0 has no \
-                 EndTxn, so transactions cannot commit on it (use --exactly-once-on-broker for \
-                 a broker that supports them)",
+                "(f) was measured on an embedded mock cluster, not on {}: transactions cannot \
+                 be assumed there (Tansu 0.6.0 has no EndTxn: a transaction never commits on \
+                 it); --exactly-once-on-broker measures it on a broker that has them",
                 match &cfg.broker {
                     BrokerChoice::External(a) => a.as_str(),
                     BrokerChoice::Embedded => "the main broker",

@@ -287,10 +287,15 @@ impl BenchReport {
             let pairs: Vec<String> = f.ratio.pairs.iter().map(|v| format!("{v:.3}")).collect();
             let _ = writeln!(
                 o,
-                "(f) exactly-once throughput: {} reports/s vs {} reports/s at-least-once: cost {:.1} % (median of {} pair(s), ratios {}; {}; {} aborted transactions)",
+                "(f) exactly-once throughput: {} reports/s vs {} reports/s at-least-once: cost {:.1} %{} (median of {} pair(s), ratios {}; {}; {} aborted transactions)",
                 fmt_num(f.exactly_once.median_per_s),
                 fmt_num(f.at_least_once.median_per_s),
                 f.cost_pct,
+                if f.cost_pct < 0.0 {
+                    " (exactly-once was the faster)"
+                } else {
+                    ""
+                },
                 f.ratio.pairs.len(),
                 pairs.join(" / "),
                 f.broker,

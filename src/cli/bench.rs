@@ -71,7 +71,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_parser = Measurement::parse)]
     only: Vec<Measurement>,
     /// Incidents of the throughput and replay workload (about 4.5 reports each).
-    #[arg(long, default_value = "20000", value_parser = parse_count)]
+    #[arg(long, default_value = "10000", value_parser = parse_count)]
     incidents: usize,
     /// Runs of each throughput measurement; the median is reported.
     #[arg(long, default_value_t = 3)]
@@ -123,6 +123,10 @@ pub struct Args {
     /// Print the findings as one JSON document on stdout.
     #[arg(long)]
     json: bool,
+    /// `fetch.wait.max.ms` of every consumer (default: 1 on the embedded cluster, whose empty
+    /// fetches wait this long even when data arrives; the client default on a real broker).
+    #[arg(long)]
+    fetch_wait_ms: Option<u64>,
     /// Record the processor's own metrics (as `reckon run --metrics-addr` does) and print its
     /// commit-cycle, processing and end-to-end summaries on stderr at the end: what bounds a
     /// figure. Recording costs a little per record.
@@ -164,6 +168,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     cfg.exactly_once_on_broker = args.exactly_once_on_broker;
     cfg.format = ContentType::from(args.format);
     cfg.seed = args.seed;
+    cfg.fetch_wait_ms = args.fetch_wait_ms;
     cfg.processor = ProcessorSettings {
         commit_interval: Duration::from_millis(args.commit_interval_ms.max(1)),
         commit_max_records: args.commit_max_records.max(1),

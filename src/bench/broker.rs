@@ -30,6 +30,7 @@ pub struct BenchBroker {
     bootstrap: String,
     properties: Vec<(String, String)>,
     partitions: i32,
+    fetch_wait_ms: Option<u64>,
 }
 
 impl std::fmt::Debug for BenchBroker {
@@ -51,6 +52,7 @@ impl BenchBroker {
             kind: Kind::Embedded(cluster),
             properties,
             partitions,
+            fetch_wait_ms: None,
         })
     }
 
@@ -61,7 +63,19 @@ impl BenchBroker {
             bootstrap: bootstrap.to_string(),
             properties,
             partitions,
+            fetch_wait_ms: None,
         }
+    }
+
+    /// Sets every consumer's `fetch.wait.max.ms` (consumers only: producers warn about it).
+    pub fn with_fetch_wait_ms(mut self, ms: Option<u64>) -> Self {
+        self.fetch_wait_ms = ms;
+        self
+    }
+
+    /// The consumers' `fetch.wait.max.ms`, when the run sets one.
+    pub fn fetch_wait_ms(&self) -> Option<u64> {
+        self.fetch_wait_ms
     }
 
     /// Whether this is the in-process mock cluster.

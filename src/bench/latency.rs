@@ -23,7 +23,7 @@ use crate::wire::{self, ContentType, CONTENT_TYPE_HEADER};
 
 use super::broker::{reckon_topics, BenchBroker};
 use super::pacing::{Pacer, Schedule};
-use super::pipe::{self, PipeOptions};
+use super::pipe::{self, reader_config, PipeOptions};
 use super::reckon::{processor_config, wait_for, ProcessorSettings};
 use super::stats::LatencySummary;
 use super::workload::{feeder, send, seq_of, Workload, SEQ_HEADER};
@@ -78,8 +78,12 @@ struct Collector {
 
 impl Collector {
     /// Starts reading and returns once the reader has seen the end of every partition.
-    fn start(kafka: &KafkaArgs, topic: &str) -> Result<Self> {
-        let config = kafka.client_config_with(&[("group.id", "reckon-bench-subscriber")]);
+    fn start(kafka: &KafkaArgs, topic: &str, fetch_wait_ms: Option<u64>) -> Result<Self> {
+        let config = reader_config(
+            kafka,
+            &[("group.id", "reckon-bench-subscriber")],
+            fetch_wait_ms,
+        );
         let topic = topic.to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let last = Arc::new(std::sync::Mutex::new(Instant::now()));
@@ -248,7 +252,11 @@ pub fn reckon(
         "partitions are assigned",
         |s| s.partitions.len() >= partitions,
     )?;
-    let collector = Collector::start(&kafka, &kafka.topics.updates_topic)?;
+    let collector = Collector::start(
+        &kafka,
+        &kafka.topics.updates_topic,
+        o.processor.fetch_wait_ms,
+    )?;
     let (sent, start, behind) = feed_paced(&kafka, &kafka.topics.reports_topic, &w, o)?;
     let ends = input_end_offsets(&kafka, Duration::from_secs(15))?;
     wait_for(&handle, Duration::from_secs(300), "caught up", |s| {
@@ -308,6 +316,7 @@ pub fn pipe(
         commit_interval: o.processor.commit_interval,
         commit_max_records: o.processor.commit_max_records,
         idle_timeout: Duration::from_secs(60),
+        fetch_wait_ms: o.processor.fetch_wait_ms,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let assigned = Arc::new(AtomicBool::new(false));
@@ -327,7 +336,7 @@ pub fn pipe(
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let collector = Collector::start(&kafka, &output)?;
+    let collector = Collector::start(&kafka, &output, o.processor.fetch_wait_ms)?;
     let fed = feed_paced(&kafka, &input, &w, o);
     let records = collector.finish(Duration::from_millis(500), Duration::from_secs(60));
     stop.store(true, Ordering::Relaxed);

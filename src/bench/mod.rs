@@ -238,15 +238,19 @@ pub fn fetch_wait_ms(cfg: &BenchConfig, embedded: bool) -> Option<u64> {
 
 fn start_broker(cfg: &BenchConfig, embedded: bool) -> Result<BenchBroker> {
     let is_embedded = embedded || cfg.broker == BrokerChoice::Embedded;
-    let mut props = cfg.properties.clone();
-    if let Some(ms) = fetch_wait_ms(cfg, is_embedded) {
-        props.push(("fetch.wait.max.ms".into(), ms.to_string()));
-    }
-    match (&cfg.broker, embedded) {
-        (BrokerChoice::External(addr), false) => {
-            Ok(BenchBroker::external(addr, props, cfg.partitions))
-        }
-        _ => BenchBroker::embedded(cfg.partitions, props),
+    let props = cfg.properties.clone();
+    let b = match (&cfg.broker, embedded) {
+        (BrokerChoice::External(addr), false) => BenchBroker::external(addr, props, cfg.partitions),
+        _ => BenchBroker::embedded(cfg.partitions, props)?,
+    };
+    Ok(b.with_fetch_wait_ms(fetch_wait_ms(cfg, is_embedded)))
+}
+
+/// The processor settings of a run on `broker`.
+fn settings(cfg: &BenchConfig, broker: &BenchBroker) -> ProcessorSettings {
+    ProcessorSettings {
+        fetch_wait_ms: broker.fetch_wait_ms(),
+        ..cfg.processor
     }
 }
 
@@ -299,6 +303,7 @@ fn pipe_run(run: &Run<'_>, broker: &BenchBroker, input: &Input, name: &str) -> R
         commit_interval: run.cfg.processor.commit_interval,
         commit_max_records: run.cfg.processor.commit_max_records,
         idle_timeout: Duration::from_secs(60),
+        fetch_wait_ms: broker.fetch_wait_ms(),
     };
     let r = pipe::run(&o, &AtomicBool::new(false), &AtomicBool::new(false))?;
     Ok((r.copied, r.seconds()))
@@ -320,7 +325,7 @@ fn reckon_run(
         &kafka,
         &group,
         exactly_once,
-        &run.cfg.processor,
+        &settings(run.cfg, broker),
         run.cfg.timeout,
     )?;
     if r.records != input.workload.messages.len() as u64 {
@@ -498,9 +503,10 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
         let (mut rs, mut bare) = (Series::default(), Series::default());
         let (mut updates, mut incidents) = (0, 0);
         for i in 0..repeat {
-            let r = replay::bare_read(&kafka, &input.topic, Duration::from_secs(60))?;
+            let fw = b.fetch_wait_ms();
+            let r = replay::bare_read(&kafka, &input.topic, Duration::from_secs(60), fw)?;
             bare.push(r.messages, r.seconds);
-            let d = replay::replay(&kafka, &input.topic, Duration::from_secs(60))?;
+            let d = replay::replay(&kafka, &input.topic, Duration::from_secs(60), fw)?;
             rs.push(d.messages, d.seconds);
             updates = d.updates;
             incidents = d.incidents;
@@ -532,7 +538,7 @@ pub fn run(cfg: &BenchConfig) -> Result<BenchReport> {
                 linger_ms: cfg.feeder_linger_ms,
                 seed: cfg.seed + 100 + k as u64,
                 format: cfg.format,
-                processor: cfg.processor,
+                processor: settings(cfg, b),
             };
             if cfg.pipe_latency {
                 let f = latency::pipe(b, &cfg.topic_prefix, &format!("c{k}-pipe"), &o)?;

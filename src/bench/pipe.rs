@@ -25,12 +25,34 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::adapters::kafka::KafkaArgs;
 
 /// Consumer-only librdkafka properties of every group member in the benchmark (the processor
-/// and the pipe): a short session so that joins are quick, as the tests and the demo use.
-pub fn group_properties() -> Vec<(String, String)> {
-    vec![
+/// and the pipe): a short session so that joins are quick, as the tests and the demo use, and
+/// the run's `fetch.wait.max.ms` if it sets one.
+pub fn group_properties(fetch_wait_ms: Option<u64>) -> Vec<(String, String)> {
+    let mut p = vec![
         ("session.timeout.ms".into(), "6000".into()),
         ("heartbeat.interval.ms".into(), "500".into()),
-    ]
+    ];
+    p.extend(fetch_wait_ms.map(|ms| ("fetch.wait.max.ms".to_string(), ms.to_string())));
+    p
+}
+
+/// A group-less reader's client settings: `kafka`'s, `extra`, and `fetch.wait.max.ms` if set.
+pub fn reader_config(
+    kafka: &KafkaArgs,
+    extra: &[(&str, &str)],
+    fetch_wait_ms: Option<u64>,
+) -> rdkafka::ClientConfig {
+    let mut c = kafka.client_config_with(extra);
+    if let Some(ms) = fetch_wait_ms {
+        if !kafka
+            .properties
+            .iter()
+            .any(|(k, _)| k == "fetch.wait.max.ms")
+        {
+            c.set("fetch.wait.max.ms", ms.to_string());
+        }
+    }
+    c
 }
 
 /// The processor's group-consumer settings (see `Processor::start`), for the pipe.
@@ -117,6 +139,8 @@ pub struct PipeOptions {
     pub commit_max_records: u64,
     /// Give up when no message came for this long (throughput mode).
     pub idle_timeout: Duration,
+    /// The consumer's `fetch.wait.max.ms`, if set.
+    pub fetch_wait_ms: Option<u64>,
 }
 
 /// A finished pipe run.
@@ -146,7 +170,7 @@ impl PipeRun {
 /// once the consumer has partitions.
 pub fn run(o: &PipeOptions, stop: &AtomicBool, assigned: &AtomicBool) -> Result<PipeRun> {
     let client_id = format!("reckon-bench-pipe-{}", o.group);
-    let props = group_properties();
+    let props = group_properties(o.fetch_wait_ms);
     let mut cs = consumer_settings(&o.group, &client_id);
     cs.extend(props.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let consumer: BaseConsumer<PipeContext> = o

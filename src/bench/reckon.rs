@@ -24,6 +24,8 @@ pub struct ProcessorSettings {
     pub commit_max_records: u64,
     /// Wire form of the updates.
     pub output_format: ContentType,
+    /// The consumer's `fetch.wait.max.ms`, if set (see [`super::BenchConfig::fetch_wait_ms`]).
+    pub fetch_wait_ms: Option<u64>,
 }
 
 impl Default for ProcessorSettings {
@@ -32,6 +34,7 @@ impl Default for ProcessorSettings {
             commit_interval: Duration::from_millis(100),
             commit_max_records: 1000,
             output_format: ContentType::Json,
+            fetch_wait_ms: None,
         }
     }
 }
@@ -48,7 +51,7 @@ pub fn processor_config(
     c.group_id = group.to_string();
     c.instance_id = "bench".into();
     c.exactly_once = exactly_once;
-    c.consumer_properties = group_properties();
+    c.consumer_properties = group_properties(settings.fetch_wait_ms);
     c.commit_interval = settings.commit_interval;
     c.commit_max_records = settings.commit_max_records;
     c.output_format = settings.output_format;

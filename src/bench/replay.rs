@@ -17,6 +17,8 @@ use crate::core::update::Update;
 use crate::core::Engine;
 use crate::wire::{self, ContentType, DecodeError, CONTENT_TYPE_HEADER};
 
+use super::pipe::reader_config;
+
 /// A finished read of a topic.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplayRun {
@@ -49,10 +51,12 @@ fn read_to_end(
     kafka: &KafkaArgs,
     topic: &str,
     timeout: Duration,
+    fetch_wait_ms: Option<u64>,
     mut f: impl FnMut(Record),
 ) -> Result<f64> {
     let started = Instant::now();
-    let mut reader = TopicReader::open(&kafka.client_config(), topic, StartAt::Beginning, timeout)
+    let config = reader_config(kafka, &[], fetch_wait_ms);
+    let mut reader = TopicReader::open(&config, topic, StartAt::Beginning, timeout)
         .with_context(|| format!("reading {topic}"))?;
     let mut last = Instant::now();
     while !reader.caught_up() {
@@ -72,9 +76,14 @@ fn read_to_end(
 }
 
 /// Reads `topic` to its end without looking at the messages.
-pub fn bare_read(kafka: &KafkaArgs, topic: &str, timeout: Duration) -> Result<ReplayRun> {
+pub fn bare_read(
+    kafka: &KafkaArgs,
+    topic: &str,
+    timeout: Duration,
+    fetch_wait_ms: Option<u64>,
+) -> Result<ReplayRun> {
     let mut out = ReplayRun::default();
-    out.seconds = read_to_end(kafka, topic, timeout, |r| {
+    out.seconds = read_to_end(kafka, topic, timeout, fetch_wait_ms, |r| {
         out.messages += 1;
         std::hint::black_box(&r);
     })?;
@@ -89,12 +98,17 @@ fn content_type(r: &Record) -> Result<ContentType, DecodeError> {
 }
 
 /// Replays `topic` into fresh engines, as `reckon replay` does.
-pub fn replay(kafka: &KafkaArgs, topic: &str, timeout: Duration) -> Result<ReplayRun> {
+pub fn replay(
+    kafka: &KafkaArgs,
+    topic: &str,
+    timeout: Duration,
+    fetch_wait_ms: Option<u64>,
+) -> Result<ReplayRun> {
     let registry = SourceRegistry::default();
     let mut engines: BTreeMap<i32, Engine> = BTreeMap::new();
     let mut latest: BTreeMap<IncidentId, Update> = BTreeMap::new();
     let mut out = ReplayRun::default();
-    out.seconds = read_to_end(kafka, topic, timeout, |rec| {
+    out.seconds = read_to_end(kafka, topic, timeout, fetch_wait_ms, |rec| {
         out.messages += 1;
         let report = content_type(&rec)
             .and_then(|ct| wire::decode_report(rec.payload.as_deref().unwrap_or_default(), ct));

@@ -238,15 +238,26 @@ impl BenchReport {
             let head = format!("(c) latency at {} reports/s, {}:", fmt_num(l.rate), l.path);
             match &l.latency {
                 Some(s) => {
+                    let matched = if l.path == "pipe" {
+                        format!(
+                            "{} copies seen, {} missing",
+                            fmt_num(s.count as f64),
+                            fmt_num(l.without_update as f64)
+                        )
+                    } else {
+                        format!(
+                            "{} reports with an update, {} changed no view",
+                            fmt_num(s.count as f64),
+                            fmt_num(l.without_update as f64)
+                        )
+                    };
                     let _ = writeln!(
                         o,
-                        "{head} p50 {} ms, p99 {} ms, p999 {} ms, max {} ms ({} reports with an update, {} changed no view; feeder {} reports/s, at most {} ms behind schedule)",
+                        "{head} p50 {} ms, p99 {} ms, p999 {} ms, max {} ms ({matched}; feeder {} reports/s, at most {} ms behind schedule)",
                         fmt_num(s.p50_ms),
                         fmt_num(s.p99_ms),
                         fmt_num(s.p999_ms),
                         fmt_num(s.max_ms),
-                        fmt_num(s.count as f64),
-                        fmt_num(l.without_update as f64),
                         fmt_num(l.achieved_rate),
                         fmt_num(l.feeder_max_behind_ms)
                     );

@@ -173,6 +173,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         commit_interval: Duration::from_millis(args.commit_interval_ms.max(1)),
         commit_max_records: args.commit_max_records.max(1),
         output_format: args.output_format.into(),
+        fetch_wait_ms: None,
     };
     cfg.progress = !args.quiet;
     if let Some(p) = args.topic_prefix {

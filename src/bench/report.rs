@@ -144,6 +144,8 @@ pub struct BenchReport {
     pub machine: Machine,
     /// The broker.
     pub broker: String,
+    /// The processor's settings.
+    pub processor: String,
     /// Partitions of every topic.
     pub partitions: i32,
     /// The throughput workload.
@@ -186,6 +188,7 @@ impl BenchReport {
             "broker: {}; {} partitions per topic",
             self.broker, self.partitions
         );
+        let _ = writeln!(o, "processor: {}", self.processor);
         if let Some(w) = &self.workload {
             let _ = writeln!(
                 o,

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod feeder;
+pub mod flush;
 pub mod instances;
 pub mod latest;
 pub mod mock;

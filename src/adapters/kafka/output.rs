@@ -357,9 +357,7 @@ impl Outputs {
 
     /// Waits until every record sent so far is acknowledged; errors if any was refused.
     pub fn flush(&self) -> Result<(), OutputError> {
-        self.producer.flush(self.timeout)?;
-        // Serve the delivery reports made ready by the flush.
-        self.producer.poll(Duration::ZERO);
+        super::flush::flush(&self.producer, self.timeout)?;
         self.check()
     }
 

@@ -191,13 +191,11 @@ impl TrackedProducer {
     /// Waits until every enqueued message is acknowledged or failed, at most `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<(), SenderError> {
         // `flush` polls, so delivery callbacks run while it waits.
-        match self.producer.flush(timeout) {
+        match super::flush::flush(&self.producer, timeout) {
             Ok(()) => {}
             Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut)) => {}
             Err(e) => return Err(e.into()),
         }
-        // Drain callbacks that arrived with the last acknowledgements.
-        self.producer.poll(Duration::ZERO);
         match self.in_flight() {
             0 => Ok(()),
             n => Err(SenderError::Unflushed(n)),

@@ -369,6 +369,10 @@ impl Outputs {
         group: &ConsumerGroupMetadata,
     ) -> Result<(), OutputError> {
         self.begin_if_needed()?;
+        // Deliver the transaction's records first, serving their reports as they come: the
+        // commit's own flush waits in 100 ms slices for reports nobody serves meanwhile. A
+        // failure here shows again, classified, in the commit below.
+        let _ = super::flush::flush(&self.producer, self.timeout);
         if offsets.count() > 0 {
             self.producer
                 .send_offsets_to_transaction(offsets, group, self.timeout)

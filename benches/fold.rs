@@ -3,8 +3,10 @@
 //!
 //! `cargo bench --bench fold`
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
 use std::sync::atomic::{AtomicIsize, Ordering};
+use tikv_jemallocator::Jemalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use reckon::core::registry::SourceRegistry;
@@ -12,7 +14,8 @@ use reckon::core::Engine;
 use reckon::synth::{generate, SynthConfig};
 use reckon::wire::{encode_update, ContentType};
 
-/// Counts live heap bytes, to measure the state an engine holds.
+/// Counts live heap bytes, to measure the state an engine holds, over jemalloc: the
+/// allocator of the `reckon` binary.
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -20,18 +23,18 @@ static LIVE: AtomicIsize = AtomicIsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        unsafe { Jemalloc.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { Jemalloc.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LIVE.fetch_add(
             new_size as isize - layout.size() as isize,
             Ordering::Relaxed,
         );
-        unsafe { System.realloc(ptr, layout, new_size) }
+        unsafe { Jemalloc.realloc(ptr, layout, new_size) }
     }
 }
 

@@ -4,16 +4,18 @@
 //!
 //! `cargo run --release --example fold_profile -- 20000` (number of incidents)
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
+use tikv_jemallocator::Jemalloc;
 
 use reckon::core::registry::SourceRegistry;
 use reckon::core::Engine;
 use reckon::synth::{generate, SynthConfig};
 use reckon::wire::json;
 
-/// Counts live heap bytes.
+/// Counts live heap bytes, over jemalloc: the allocator of the `reckon` binary.
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
@@ -21,15 +23,15 @@ static LIVE: AtomicIsize = AtomicIsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
+        unsafe { Jemalloc.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
         LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
+        unsafe { Jemalloc.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
+        unsafe { Jemalloc.realloc(p, l, n) }
     }
 }
 

@@ -255,17 +255,13 @@ pub fn run(o: &PipeOptions, stop: &AtomicBool, assigned: &AtomicBool) -> Result<
             );
         }
     }
-    // Not `flush()`: rust-rdkafka 0.39's flush waits in 100 ms slices of `poll`, which does not
-    // return early (fede1024/rust-rdkafka#748, #777); the end of the run is timed to 1 ms.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while producer.in_flight_count() > 0 {
-        if Instant::now() > deadline {
-            bail!(
-                "{} copies unacknowledged after 60 s",
-                producer.in_flight_count()
-            );
-        }
-        producer.poll(Duration::from_millis(1));
+    // The prompt flush: rust-rdkafka's own waits in 100 ms slices, and the end of the run is
+    // timed to the millisecond.
+    if let Err(e) = crate::adapters::kafka::flush::flush(&producer, Duration::from_secs(60)) {
+        bail!(
+            "{} copies unacknowledged after 60 s: {e}",
+            producer.in_flight_count()
+        );
     }
     let end = Instant::now();
     producer.poll(Duration::ZERO);

@@ -223,8 +223,12 @@ impl Worker {
         let started = Instant::now();
         let transactional = self.outputs.transactional();
         if !transactional {
-            // (a) Everything published so far is acknowledged before a checkpoint passes it.
-            self.outputs.flush()?;
+            // (a) Everything published so far is acknowledged before a checkpoint passes it;
+            // this also acknowledges the previous cycle's changelog records and checkpoint.
+            if let Err(e) = self.outputs.flush() {
+                self.poisoned = true;
+                return Err(e.into());
+            }
         } else if !self.outputs.in_transaction()
             && !self.tasks.values().any(PartitionTask::needs_checkpoint)
         {
@@ -279,10 +283,15 @@ impl Worker {
             if offsets.count() == 0 {
                 return Ok(());
             }
-            if let Err(e) = self.outputs.flush() {
-                // Some checkpoint may be missing: no later one may be written over it.
-                self.poisoned = true;
-                return Err(e.into());
+            // The checkpoint's acknowledgement is awaited by the next cycle's first flush, before
+            // any later checkpoint is written, so the processing thread does not wait for it
+            // twice per cycle. On revoke and shutdown the partitions go now: wait here.
+            if sync {
+                if let Err(e) = self.outputs.flush() {
+                    // Some checkpoint may be missing: no later one may be written over it.
+                    self.poisoned = true;
+                    return Err(e.into());
+                }
             }
             // (c) Offsets, for lag visibility.
             let mode = if sync {

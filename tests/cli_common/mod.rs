@@ -102,43 +102,7 @@ pub fn show(o: &Output) -> String {
     )
 }
 
-/// Kafka's murmur2, as the Java client's default partitioner (and librdkafka's
-/// `murmur2_random`) uses it.
-pub fn murmur2(data: &[u8]) -> u32 {
-    const M: u32 = 0x5bd1_e995;
-    const R: u32 = 24;
-    let len = data.len() as u32;
-    let mut h: u32 = 0x9747_b28c ^ len;
-    let mut chunks = data.chunks_exact(4);
-    for c in &mut chunks {
-        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        k = k.wrapping_mul(M);
-        k ^= k >> R;
-        k = k.wrapping_mul(M);
-        h = h.wrapping_mul(M);
-        h ^= k;
-    }
-    let rest = chunks.remainder();
-    if rest.len() >= 3 {
-        h ^= u32::from(rest[2]) << 16;
-    }
-    if rest.len() >= 2 {
-        h ^= u32::from(rest[1]) << 8;
-    }
-    if !rest.is_empty() {
-        h ^= u32::from(rest[0]);
-        h = h.wrapping_mul(M);
-    }
-    h ^= h >> 13;
-    h = h.wrapping_mul(M);
-    h ^= h >> 15;
-    h
-}
-
-/// The partition the Java client picks for a key.
-pub fn java_partition(key: &[u8], partitions: i32) -> i32 {
-    ((murmur2(key) & 0x7fff_ffff) % partitions as u32) as i32
-}
+pub use reckon::adapters::kafka::partitioner::java_partition;
 
 /// A plain producer (murmur2 partitioner, like reckon's).
 pub fn producer(brokers: &str) -> BaseProducer {

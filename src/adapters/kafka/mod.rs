@@ -11,6 +11,7 @@ pub mod instances;
 pub mod latest;
 pub mod mock;
 pub mod output;
+pub mod partitioner;
 pub mod processor;
 pub mod reader;
 pub mod restore;

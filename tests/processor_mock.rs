@@ -206,6 +206,36 @@ fn dead_letters_keep_the_original_and_say_why() {
 }
 
 #[test]
+fn an_update_over_the_producers_size_limit_stops_the_processor_with_a_clear_error() {
+    let (_c, k) = cluster();
+    produce(&k, &k.topics.reports_topic, &seed_msgs());
+    // Every seed update is a few kilobytes: over a 1,000-byte limit.
+    let mut small = k.clone();
+    small
+        .properties
+        .push(("message.max.bytes".into(), "1000".into()));
+    let h = Processor::start(config(&small, "too-large", "a")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !h.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the processor kept going"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let err = h.wait().unwrap_err().to_string();
+    assert!(
+        err.contains("the update of incident ")
+            && err.contains("(version 1)")
+            && err.contains("bytes, more than the producer's message.max.bytes")
+            && err.contains("-X message.max.bytes="),
+        "{err}"
+    );
+    // Nothing was checkpointed past the update that could not be sent.
+    assert!(read_topic(&k, &k.topics.changelog_topic).is_empty());
+}
+
+#[test]
 fn a_restarted_processor_restores_and_continues_the_versions() {
     let (_c, k) = cluster();
     let seed = seed_msgs();

@@ -55,6 +55,18 @@ pub enum OutputError {
         /// librdkafka's explanation.
         reason: String,
     },
+    /// A record is larger than the producer may send. An incident's update and state grow with
+    /// its evidence, so a very large incident can outgrow the default limit (1,000,000 bytes).
+    #[error(
+        "{what} is {bytes} bytes, more than the producer's message.max.bytes allows: raise it \
+         (-X message.max.bytes=N) and the topics' max.message.bytes on the broker"
+    )]
+    TooLarge {
+        /// Which record.
+        what: String,
+        /// Its payload size.
+        bytes: usize,
+    },
     /// The broker does not implement transactions.
     #[error(
         "the broker does not support transactions ({0}); run without --exactly-once \
@@ -231,8 +243,13 @@ impl Outputs {
         Ok(())
     }
 
-    /// Enqueues a record, waiting for room when the local queue is full.
-    fn send(&mut self, mut record: BaseRecord<'_, [u8], [u8], ()>) -> Result<(), OutputError> {
+    /// Enqueues a record, waiting for room when the local queue is full. `what` names the
+    /// record in an error.
+    fn send(
+        &mut self,
+        mut record: BaseRecord<'_, [u8], [u8], ()>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), OutputError> {
         self.begin_if_needed()?;
         loop {
             match self.producer.send(record) {
@@ -240,6 +257,12 @@ impl Outputs {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     record = back;
                     self.producer.poll(Duration::from_millis(50));
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), r)) => {
+                    return Err(OutputError::TooLarge {
+                        what: what(),
+                        bytes: r.payload.map_or(0, <[u8]>::len),
+                    });
                 }
                 Err((e, _)) => return Err(e.into()),
             }
@@ -264,7 +287,12 @@ impl Outputs {
             .key(update.incident_id.as_str().as_bytes())
             .payload(payload.as_slice())
             .headers(headers);
-        self.send(record)
+        self.send(record, || {
+            format!(
+                "the update of incident {} (version {})",
+                update.incident_id, update.version
+            )
+        })
     }
 
     /// Sends a rejected record to the dead-letter topic: its key, value and headers as they
@@ -309,7 +337,12 @@ impl Outputs {
         if let Some(p) = source.payload {
             record = record.payload(p);
         }
-        self.send(record)
+        self.send(record, || {
+            format!(
+                "the dead letter of {} [{}] offset {}",
+                source.topic, source.partition, source.offset
+            )
+        })
     }
 
     /// Writes a changelog record to changelog partition `partition`.
@@ -325,7 +358,7 @@ impl Outputs {
         if let Some(v) = &record.value {
             r = r.payload(v.as_slice());
         }
-        self.send(r)
+        self.send(r, || format!("the changelog record {:?}", record.key))
     }
 
     /// Serves delivery callbacks without waiting.

@@ -350,4 +350,17 @@ fn shape_errors_name_their_path() {
         decode_report(&[0xff, 0xfe, 0x00]),
         Err(DecodeError::Json { .. })
     ));
+    // A complete report followed by anything but whitespace is not one report.
+    let mut trailing = serde_json::to_vec(&valid()).unwrap();
+    trailing.extend_from_slice(b" {}");
+    match decode_report(&trailing) {
+        Err(DecodeError::Json { path, message }) => {
+            assert_eq!(path, ".");
+            assert!(message.starts_with("trailing characters"), "{message}");
+        }
+        other => panic!("trailing characters: {other:?}"),
+    }
+    let mut newline = serde_json::to_vec(&valid()).unwrap();
+    newline.extend_from_slice(b"\r\n");
+    assert!(decode_report(&newline).is_ok());
 }

@@ -397,3 +397,44 @@ fn a_report_that_changes_the_view_lists_what_changed() {
     assert_eq!(updates[1].changes, vec!["cause", "grade", "evidence"]);
     assert_eq!(updates[1].caused_by[0].as_str(), "r2");
 }
+
+#[test]
+fn a_full_incident_refuses_the_next_report_and_changes_nothing() {
+    use reckon::core::limits::MAX_REPORTS_PER_INCIDENT;
+    use reckon::core::Rejected;
+    let mut e = Engine::new(SourceRegistry::default());
+    for i in 0..MAX_REPORTS_PER_INCIDENT {
+        let r = report(
+            &format!("r{i}"),
+            (i % 60) as u32,
+            media(&format!("outlet-{i}")),
+            vec![killed(media(&format!("outlet-{i}")), exact(3))],
+        );
+        assert!(
+            !e.try_apply(&r).unwrap().is_empty(),
+            "report {i} changes the view"
+        );
+    }
+    let views = e.views();
+    assert_eq!(views.len(), 1, "one incident");
+    assert_eq!(views[0].evidence.len(), MAX_REPORTS_PER_INCIDENT);
+    let id = views[0].incident_id.clone();
+    let version = e.incident(&id).unwrap().version;
+
+    let one_more = report("one-more", 0, media("late-outlet"), vec![]);
+    assert_eq!(
+        e.try_apply(&one_more),
+        Err(Rejected::IncidentFull {
+            incident_id: id.clone(),
+            limit: MAX_REPORTS_PER_INCIDENT
+        })
+    );
+    assert_eq!(e.views(), views, "the refused report changed nothing");
+    assert_eq!(e.incident(&id).unwrap().version, version);
+    assert!(!e.has_seen(&one_more.report_id));
+    // Refused again, the same way, when it comes again; a report already held is still a
+    // duplicate, not a refusal.
+    assert!(e.try_apply(&one_more).is_err());
+    let held = report("r7", 7, media("outlet-7"), vec![]);
+    assert_eq!(e.try_apply(&held), Ok(Vec::new()));
+}

@@ -650,7 +650,7 @@ fn replay_verify_agrees_with_the_offline_fold() {
     );
     assert!(stderr(&o).contains("5 report(s)"), "{}", show(&o));
     assert!(
-        stderr(&o).contains("1 undecodable (malformed_json: 1)"),
+        stderr(&o).contains("1 dead-lettered (malformed_json: 1)"),
         "{}",
         show(&o)
     );

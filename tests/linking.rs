@@ -244,3 +244,46 @@ fn later_evidence_merges_two_incidents_and_says_so() {
         survivor.incident_id
     );
 }
+
+#[test]
+fn a_merge_that_would_overfill_the_survivor_does_not_happen() {
+    use reckon::core::limits::MAX_REPORTS_PER_INCIDENT;
+    // As in the merge above: reports naming the village, and reports giving only coordinates,
+    // are two incidents until a report that is both joins them. Here they hold one report
+    // more than an incident may, once joined.
+    let village = |i: usize| {
+        report(
+            &format!("v{i}"),
+            0,
+            json!({"country": "IQ", "admin1": "Nineveh", "place": "al-Bwair"}),
+            json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+        )
+    };
+    let point = |i: usize| {
+        report(
+            &format!("p{i}"),
+            1,
+            json!({"country": "IQ", "admin1": "Nineveh", "coordinates": {"lat": 36.38, "lon": 42.50}, "precision": "exact"}),
+            json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+        )
+    };
+    let half = MAX_REPORTS_PER_INCIDENT / 2;
+    let mut reports: Vec<_> = (0..half).map(village).collect();
+    reports.extend((0..MAX_REPORTS_PER_INCIDENT - half).map(point));
+    let (mut e, _) = apply_all(&reports);
+    assert_eq!(e.live_incidents(), 2);
+    let both = report(
+        "both",
+        2,
+        json!({"country": "IQ", "admin1": "Nineveh", "place": "Al Bwair village", "coordinates": {"lat": 36.381, "lon": 42.501}, "precision": "exact"}),
+        json!({"incident": {"event_type": "shelling", "target": "military"}}),
+    );
+    let updates = e.try_apply(&both).unwrap();
+    assert_eq!(updates.len(), 1, "one update, no merge notice: {updates:?}");
+    assert_eq!(updates[0].merge, None);
+    assert_eq!(e.live_incidents(), 2, "the incidents stay apart");
+    let mut sizes: Vec<usize> = e.views().iter().map(|v| v.evidence.len()).collect();
+    sizes.sort_unstable();
+    // The report joined the earlier-opened incident (the village's).
+    assert_eq!(sizes, vec![MAX_REPORTS_PER_INCIDENT - half, half + 1]);
+}

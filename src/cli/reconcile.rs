@@ -66,7 +66,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 continue;
             }
         };
-        for update in engine.apply(&report) {
+        let updates = match engine.try_apply(&report) {
+            Ok(u) => u,
+            Err(e) => {
+                rejected += 1;
+                eprintln!("line {}: refused: {e}", n + 1);
+                continue;
+            }
+        };
+        for update in updates {
             if args.final_only {
                 latest.insert(update.incident_id.to_string(), update);
             } else {

@@ -1,6 +1,7 @@
 //! `reckon replay`: rebuilds state from the reports topic into fresh state, the way the processor
 //! builds it: one fresh [`Engine`] per partition, fed that partition's reports in offset order.
-//! Messages the processor would dead-letter (undecodable or invalid) are counted and reported.
+//! Messages the processor would dead-letter (undecodable, invalid, or refused by the fold) are
+//! counted and reported.
 //!
 //! What it is for: rebuilding a deployment (`--publish-to` a fresh topic), inspecting the rebuilt
 //! state (`--print-views`), and checking that the updates topic is what the reports topic
@@ -145,7 +146,22 @@ fn rebuild(
         let engine = engines
             .entry(rec.partition)
             .or_insert_with(|| Engine::new(registry.clone()));
-        for u in engine.apply(&report) {
+        let updates = match engine.try_apply(&report) {
+            Ok(u) => u,
+            Err(e) => {
+                // Refused by the fold: the processor dead-letters these too.
+                let e = wire::DecodeError::from(e);
+                *out.undecodable.entry(e.reason_code()).or_default() += 1;
+                progress.println(&format!(
+                    "{topic} partition {} offset {}: would be dead-lettered ({}): {e}",
+                    rec.partition,
+                    rec.offset,
+                    e.reason_code()
+                ));
+                return Ok(());
+            }
+        };
+        for u in updates {
             out.updates += 1;
             if let Some((producer, to, ct)) = publisher.as_mut() {
                 let sent = producer.send(
@@ -387,7 +403,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     eprintln!(
         "replay: {} report(s) from {} partition(s) of {} in {:.1}s: {} update(s), {} incident(s) \
-         ({standing} standing), {undecodable} undecodable{}",
+         ({standing} standing), {undecodable} dead-lettered{}",
         rebuilt.reports,
         rebuilt.partitions,
         args.kafka.topics.reports_topic,

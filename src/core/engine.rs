@@ -5,9 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::core::error::Rejected;
 use crate::core::estimate::reconcile;
 use crate::core::incident::Incident;
 use crate::core::intern::Interner;
+use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
 use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
 use crate::core::model::{IncidentId, Report, ReportId};
 use crate::core::registry::SourceRegistry;
@@ -156,15 +158,37 @@ impl Engine {
         Some(reconcile(&self.incidents[idx], &self.registry))
     }
 
+    /// Applies one report, as [`Engine::try_apply`] does; a refused report returns nothing.
+    /// For tools whose input cannot be refused (tests, benchmarks).
+    pub fn apply(&mut self, report: &Report) -> Vec<Update> {
+        self.try_apply(report).unwrap_or_default()
+    }
+
     /// Applies one report. Returns the updates it causes, in publication order: absorbed
     /// incidents first (by id), then the incident the report joined. A report seen before
-    /// returns nothing.
-    pub fn apply(&mut self, report: &Report) -> Vec<Update> {
+    /// returns nothing. A report whose incident is full
+    /// ([`MAX_REPORTS_PER_INCIDENT`]) is refused and changes nothing; a merge that would
+    /// overfill the surviving incident does not happen (the incidents stay apart).
+    pub fn try_apply(&mut self, report: &Report) -> Result<Vec<Update>, Rejected> {
         if self.has_seen(&report.report_id) {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let features = Features::of(report, &mut self.interner);
-        let Placement { target, absorb } = self.place(report, &features);
+        let Placement { target, mut absorb } = self.place(report, &features);
+        let held = self.incidents[target].evidence.len();
+        if held >= MAX_REPORTS_PER_INCIDENT {
+            return Err(Rejected::IncidentFull {
+                incident_id: self.incidents[target].id.clone(),
+                limit: MAX_REPORTS_PER_INCIDENT,
+            });
+        }
+        let absorbed: usize = absorb
+            .iter()
+            .map(|i| self.incidents[*i].evidence.len())
+            .sum();
+        if held + absorbed >= MAX_REPORTS_PER_INCIDENT {
+            absorb.clear();
+        }
         self.incidents[target].add_report(report, &features, &mut self.interner);
         self.mark_seen(&report.report_id, target);
 
@@ -217,7 +241,7 @@ impl Engine {
                 merge,
             ));
         }
-        updates
+        Ok(updates)
     }
 
     /// Follows merge pointers to the incident that stands.

@@ -107,3 +107,28 @@ impl ValidationError {
         self
     }
 }
+
+/// Why the fold refused a well-formed report. The state is unchanged; the processor sends the
+/// report to the dead-letter topic.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Rejected {
+    /// The incident the report belongs to holds the most reports an incident may hold.
+    #[error(
+        "incident {incident_id} already holds {limit} reports, the most one incident may hold"
+    )]
+    IncidentFull {
+        /// The incident.
+        incident_id: crate::core::model::IncidentId,
+        /// [`crate::core::limits::MAX_REPORTS_PER_INCIDENT`].
+        limit: usize,
+    },
+}
+
+impl Rejected {
+    /// A short, stable label for metrics and dead-letter headers.
+    pub fn reason_code(&self) -> &'static str {
+        match self {
+            Self::IncidentFull { .. } => "incident_full",
+        }
+    }
+}

@@ -17,5 +17,12 @@ pub const MAX_COUNT: u32 = 1_000_000;
 pub const MIN_TIMESTAMP_MS: i64 = -2_208_988_800_000;
 /// Latest timestamp accepted: 2100-01-01T00:00:00Z, in Unix milliseconds.
 pub const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
+/// Most reports one incident may hold. An update carries the whole view and the changelog the
+/// whole state, both growing with every report: at this bound, with a different claimant
+/// behind every report, the JSON update is about 330 KB and the state about 470 KB, under the
+/// 1,000,000-byte message limit Kafka clients and brokers default to; and applying a report
+/// costs time in proportion to the incident's size. Further reports of a full incident are
+/// refused (dead-lettered by the processor), never dropped silently.
+pub const MAX_REPORTS_PER_INCIDENT: usize = 500;
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -14,4 +14,4 @@ pub mod update;
 pub mod view;
 
 pub use engine::Engine;
-pub use error::ValidationError;
+pub use error::{Rejected, ValidationError};

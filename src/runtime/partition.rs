@@ -146,7 +146,10 @@ impl PartitionTask {
             Err(e) => return Outcome::DeadLetter(e),
         };
         let seen_before = self.engine.has_seen(&report.report_id);
-        let updates = self.engine.apply(&report);
+        let updates = match self.engine.try_apply(&report) {
+            Ok(u) => u,
+            Err(e) => return Outcome::DeadLetter(e.into()),
+        };
         for u in &updates {
             self.dirty.insert(u.incident_id.clone());
         }
@@ -290,6 +293,48 @@ mod tests {
         assert_eq!(t.next_offset(), 13);
         // Dead letters change no incident, but the offsets need a checkpoint.
         assert_eq!(t.status().dirty, 1);
+    }
+
+    #[test]
+    fn a_report_for_a_full_incident_is_a_dead_letter() {
+        use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
+        let mut t = task();
+        let first = std::str::from_utf8(seed()[0]).unwrap();
+        let old_id = "southfront-2017-08-14-karbala-security-source";
+        let mut last = None;
+        for i in 0..=MAX_REPORTS_PER_INCIDENT {
+            // A different claimant behind every report: the largest state per report.
+            let line = first
+                .replace(old_id, &format!("report-{i}"))
+                .replace("iraqi-security-source", &format!("source-{i}"));
+            let outcome = t.process(i as i64, Some(line.as_bytes()), None);
+            if i < MAX_REPORTS_PER_INCIDENT {
+                let mut u = updates(outcome);
+                assert!(!u.is_empty(), "report {i}");
+                last = u.pop();
+            } else {
+                match outcome {
+                    Outcome::DeadLetter(e) => {
+                        assert_eq!(e.reason_code(), "incident_full");
+                        assert!(e.to_string().contains("already holds 500 reports"), "{e}");
+                    }
+                    other => panic!("expected a dead letter, got {other:?}"),
+                }
+            }
+        }
+        assert_eq!(t.next_offset(), MAX_REPORTS_PER_INCIDENT as i64 + 1);
+        // What the bound is for: a full incident's update and state fit in the 1,000,000-byte
+        // message Kafka clients and brokers default to.
+        let last = last.expect("updates");
+        for ct in [ContentType::Json, ContentType::Protobuf] {
+            let n = crate::wire::encode_update(&last, ct).len();
+            assert!(n < 1_000_000, "{ct:?} update of {n} bytes");
+        }
+        let batch = t.take_checkpoint().unwrap().expect("a checkpoint");
+        for r in &batch.records {
+            let n = r.value.as_ref().map_or(0, Vec::len);
+            assert!(n < 1_000_000, "changelog record {} of {n} bytes", r.key);
+        }
     }
 
     #[test]

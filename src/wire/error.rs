@@ -1,10 +1,11 @@
-//! Why a message could not be decoded: the reason that goes with it to the dead-letter topic.
+//! Why a message could not be processed (undecodable, invalid, or refused by the fold): the
+//! reason that goes with it to the dead-letter topic.
 
 use thiserror::Error;
 
-use crate::core::error::ValidationError;
+use crate::core::error::{Rejected, ValidationError};
 
-/// A decoding failure.
+/// Why a record cannot be processed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
     /// The message exceeds the size limit.
@@ -32,6 +33,9 @@ pub enum DecodeError {
     /// A content type this build does not read.
     #[error("unsupported content type {0:?}")]
     ContentType(String),
+    /// Decoded and valid, but the fold refused it (an incident full).
+    #[error("refused: {0}")]
+    Rejected(#[from] Rejected),
 }
 
 impl DecodeError {
@@ -43,6 +47,7 @@ impl DecodeError {
             Self::Protobuf(_) => "malformed_protobuf",
             Self::Invalid(_) => "invalid",
             Self::ContentType(_) => "content_type",
+            Self::Rejected(r) => r.reason_code(),
         }
     }
 }

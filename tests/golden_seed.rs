@@ -219,3 +219,44 @@ fn reconcile_command_prints_the_same_final_views() {
     let printed: Vec<IncidentView> = updates.into_iter().map(|u| u.view.unwrap()).collect();
     assert_eq!(printed, views());
 }
+
+#[test]
+fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let first = SEED.lines().next().unwrap();
+    let old_id = "southfront-2017-08-14-karbala-security-source";
+    let limit = reckon::core::limits::MAX_REPORTS_PER_INCIDENT;
+    let input: String = (0..=limit)
+        .map(|i| first.replace(old_id, &format!("report-{i}")) + "\n")
+        .collect();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(["reconcile", "--final", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run reckon reconcile");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("line {}: refused: incident ", limit + 1))
+            && stderr.contains("already holds 500 reports"),
+        "{stderr}"
+    );
+    // The incident as it stood at the bound is still printed.
+    let printed: Vec<reckon::core::update::Update> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json::decode_update(l.as_bytes()).unwrap())
+        .collect();
+    assert_eq!(printed.len(), 1);
+    assert_eq!(printed[0].view.as_ref().unwrap().evidence.len(), limit);
+}

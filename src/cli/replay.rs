@@ -126,31 +126,20 @@ fn rebuild(
     let mut progress = Progress::new("replay", Some(reader.backlog()));
     let mut publish_error: Option<anyhow::Error> = None;
     read_to_end(&mut reader, timeout, &mut progress, |rec, progress| {
-        let report = content_type(&rec)
-            .and_then(|ct| wire::decode_report(rec.payload.as_deref().unwrap_or_default(), ct));
-        let report = match report {
-            Ok(r) => r,
-            Err(e) => {
-                // The processor dead-letters these and moves on; so does the rebuild.
-                *out.undecodable.entry(e.reason_code()).or_default() += 1;
-                progress.println(&format!(
-                    "{topic} partition {} offset {}: would be dead-lettered ({}): {e}",
-                    rec.partition,
-                    rec.offset,
-                    e.reason_code()
-                ));
-                return Ok(());
-            }
-        };
-        out.reports += 1;
         let engine = engines
             .entry(rec.partition)
             .or_insert_with(|| Engine::new(registry.clone()));
-        let updates = match engine.try_apply(&report) {
+        let applied = content_type(&rec)
+            .and_then(|ct| wire::decode_report(rec.payload.as_deref().unwrap_or_default(), ct))
+            .and_then(|report| {
+                out.reports += 1;
+                Ok(engine.try_apply(&report)?)
+            });
+        let updates = match applied {
             Ok(u) => u,
             Err(e) => {
-                // Refused by the fold: the processor dead-letters these too.
-                let e = wire::DecodeError::from(e);
+                // Undecodable, invalid or refused by the fold: the processor dead-letters these
+                // and moves on; so does the rebuild.
                 *out.undecodable.entry(e.reason_code()).or_default() += 1;
                 progress.println(&format!(
                     "{topic} partition {} offset {}: would be dead-lettered ({}): {e}",

@@ -412,11 +412,7 @@ impl Worker {
         tpl: &TopicPartitionList,
     ) -> Result<(), ProcessorError> {
         let topic = self.topic().to_string();
-        let partitions: Vec<i32> = tpl
-            .elements_for_topic(&topic)
-            .iter()
-            .map(|e| e.partition())
-            .collect();
+        let partitions = input_partitions(tpl, &topic);
         metrics::counter!(m::REBALANCES, "kind" => "assign").increment(1);
         tracing::info!(?partitions, "partitions assigned");
         let starts = self.restore(&partitions)?;
@@ -439,11 +435,7 @@ impl Worker {
         tpl: &TopicPartitionList,
     ) -> Result<(), ProcessorError> {
         let topic = self.topic().to_string();
-        let partitions: Vec<i32> = tpl
-            .elements_for_topic(&topic)
-            .iter()
-            .map(|e| e.partition())
-            .collect();
+        let partitions = input_partitions(tpl, &topic);
         metrics::counter!(m::REBALANCES, "kind" => "revoke").increment(1);
         let lost = consumer.assignment_lost();
         tracing::info!(?partitions, lost, "partitions revoked");
@@ -473,4 +465,12 @@ impl Worker {
         unassign?;
         Ok(())
     }
+}
+
+/// The partitions of the input topic `topic` in a rebalance's list.
+fn input_partitions(tpl: &TopicPartitionList, topic: &str) -> Vec<i32> {
+    tpl.elements_for_topic(topic)
+        .iter()
+        .map(|e| e.partition())
+        .collect()
 }

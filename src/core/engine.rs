@@ -3,7 +3,7 @@
 //! on the sequence of reports applied (and the source registry), never on clocks, randomness or
 //! hash-map order.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use crate::core::error::Rejected;
 use crate::core::estimate::reconcile;

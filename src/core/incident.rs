@@ -116,11 +116,10 @@ impl Incident {
         for claim in &report.claims {
             self.upsert(ClaimRecord::from_claim(claim, &report.report_id, interner));
         }
-        self.compact();
     }
 
-    /// Drops spare capacity: lists grow by a few items per report, and slack in thousands of
-    /// incidents adds up.
+    /// Drops spare capacity (after a merge or a restore). Lists grow by a few items per report
+    /// and slack in thousands of incidents adds up, so single inserts grow them by exactly one.
     fn compact(&mut self) {
         self.evidence.shrink_to_fit();
         self.claims.shrink_to_fit();
@@ -128,6 +127,7 @@ impl Incident {
 
     fn add_evidence(&mut self, e: Evidence) {
         if let Err(pos) = self.evidence.binary_search(&e) {
+            self.evidence.reserve_exact(1);
             self.evidence.insert(pos, e);
         }
     }
@@ -140,7 +140,10 @@ impl Incident {
                     self.claims[i] = record;
                 }
             }
-            Err(i) => self.claims.insert(i, record),
+            Err(i) => {
+                self.claims.reserve_exact(1);
+                self.claims.insert(i, record);
+            }
         }
     }
 

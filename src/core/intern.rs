@@ -2,7 +2,7 @@
 //! claimant appears in thousands of incidents; without interning each decoded report would keep
 //! its own copy of every string alive in the state.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::core::model::{normalise_name, ActorId, Location, Name, Source, SourceId};

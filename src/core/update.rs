@@ -131,12 +131,14 @@ pub struct Digest(pub Vec<(Section, u64)>);
 impl Digest {
     /// Digests a view.
     pub fn of(view: &IncidentView) -> Self {
-        let mut d = vec![
+        // Sized up front: nine fixed sections and one per estimate.
+        let mut d = Vec::with_capacity(9 + view.casualties.len());
+        d.extend([
             (Section::Location, stable_hash(&view.location)),
             (Section::Time, stable_hash(&view.time)),
             (Section::EventTypes, stable_hash(&view.event_types)),
             (Section::Targets, stable_hash(&view.targets)),
-        ];
+        ]);
         for e in &view.casualties {
             d.push((Section::Casualties(e.party, e.outcome), stable_hash(e)));
         }
@@ -149,8 +151,6 @@ impl Digest {
         ));
         d.push((Section::Evidence, stable_hash(&view.evidence)));
         d.sort_unstable_by_key(|(s, _)| *s);
-        // Kept in every incident's state: no spare capacity.
-        d.shrink_to_fit();
         Self(d)
     }
 

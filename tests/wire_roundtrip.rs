@@ -306,6 +306,33 @@ fn seed_updates_round_trip_through_both_forms() {
     }
 }
 
+/// A subscriber decodes an update up to `MAX_UPDATE_BYTES` and refuses anything larger before
+/// parsing it, in both forms.
+#[test]
+fn update_size_limit() {
+    use reckon::core::limits::MAX_UPDATE_BYTES;
+    let u = seed_updates().pop().expect("the seed publishes updates");
+    // JSON allows trailing whitespace: the same update padded to exactly the limit decodes.
+    let mut padded = json::encode_update(&u);
+    padded.resize(MAX_UPDATE_BYTES, b' ');
+    assert_eq!(json::decode_update(&padded).as_ref(), Ok(&u));
+    padded.push(b' ');
+    let over = MAX_UPDATE_BYTES + 1;
+    for (ct, bytes) in [
+        (ContentType::Json, padded),
+        (ContentType::Protobuf, vec![0u8; over]),
+    ] {
+        assert_eq!(
+            wire::decode_update(&bytes, ct),
+            Err(DecodeError::TooLarge {
+                size: over,
+                limit: MAX_UPDATE_BYTES
+            }),
+            "{ct:?}"
+        );
+    }
+}
+
 #[test]
 fn protobuf_is_not_json() {
     // The dispatch really switches form: each decoder refuses the other's encoding.

@@ -24,5 +24,9 @@ pub const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
 /// costs time in proportion to the incident's size. Further reports of a full incident are
 /// refused (dead-lettered by the processor), never dropped silently.
 pub const MAX_REPORTS_PER_INCIDENT: usize = 500;
+/// Largest encoded update a subscriber decodes, in bytes. Updates are bounded by the incident
+/// bound above (about 330 KB at most in JSON), but the producer's `message.max.bytes` may be
+/// raised; this only keeps a corrupt or hostile record from being decoded at any size.
+pub const MAX_UPDATE_BYTES: usize = 16 * 1024 * 1024;
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -51,3 +51,14 @@ impl DecodeError {
         }
     }
 }
+
+/// Refuses a message over `limit` bytes before any decoding is done.
+pub(crate) fn check_size(bytes: &[u8], limit: usize) -> Result<(), DecodeError> {
+    if bytes.len() > limit {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
+    }
+    Ok(())
+}

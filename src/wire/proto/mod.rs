@@ -9,6 +9,7 @@
 
 use prost::Message;
 
+use super::error::check_size;
 use super::error::DecodeError;
 use super::raw::{
     RawAssertion, RawClaim, RawCoordinates, RawFieldKey, RawIncident, RawLocation, RawReport,
@@ -16,7 +17,7 @@ use super::raw::{
 };
 use super::validate::validate;
 use crate::core::error::ValidationError;
-use crate::core::limits::{MAX_MESSAGE_BYTES, SCHEMA_VERSION};
+use crate::core::limits::{MAX_MESSAGE_BYTES, MAX_UPDATE_BYTES, SCHEMA_VERSION};
 use crate::core::model::{
     ActorId, Assertion, AttackOutcome, Cause, Claim, Coordinates, CountryCode, EventType, FieldKey,
     Harm, IncidentId, Name, Party, PlacePrecision, Quantity, Report, ReportId, Source, SourceId,
@@ -161,16 +162,6 @@ pub(super) fn to_pb_all<T: PbEnum>(vs: &[T]) -> Vec<i32> {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
-
-pub(super) fn check_size(bytes: &[u8]) -> Result<(), DecodeError> {
-    if bytes.len() > MAX_MESSAGE_BYTES {
-        return Err(DecodeError::TooLarge {
-            size: bytes.len(),
-            limit: MAX_MESSAGE_BYTES,
-        });
-    }
-    Ok(())
-}
 
 pub(super) fn malformed(e: prost::DecodeError) -> DecodeError {
     DecodeError::Protobuf(e.to_string())

@@ -122,7 +122,7 @@ fn raw_report(m: pb::Report) -> Result<RawReport, ValidationError> {
 
 /// Decodes and validates a protobuf `reckon.v1.Report`.
 pub fn decode_report(bytes: &[u8]) -> Result<Report, DecodeError> {
-    check_size(bytes)?;
+    check_size(bytes, MAX_MESSAGE_BYTES)?;
     let m = pb::Report::decode(bytes).map_err(malformed)?;
     let raw = raw_report(m)?;
     Ok(validate(&raw)?)

@@ -403,6 +403,7 @@ pub fn update_to_pb(u: &Update) -> pb::Update {
 /// checked as their domain types require (an error names the field by its full path); like the
 /// JSON form, the message size and the schema version are not checked here.
 pub fn decode_update(bytes: &[u8]) -> Result<Update, DecodeError> {
+    check_size(bytes, MAX_UPDATE_BYTES)?;
     let m = pb::Update::decode(bytes).map_err(malformed)?;
     Ok(update_from_pb(m)?)
 }

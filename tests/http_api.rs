@@ -957,6 +957,49 @@ async fn malformed_requests_never_take_the_server_down() {
     api.server.shutdown(Duration::from_secs(5)).await;
 }
 
+/// A client that opens connections and never finishes a request cannot hold them: the server
+/// closes each one once the header deadline passes (silent ones, half-sent requests, and idle
+/// keep-alive connections after an answer), and goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_or_silent_clients_are_disconnected_at_the_header_deadline() {
+    let (model, _) = seeded();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let mut config = HttpConfig::new("a");
+    config.header_timeout = Duration::from_millis(300);
+    let server = HttpServer::serve(listener, model, Peers::default(), config).expect("serve");
+    let addr = server.local_addr();
+    let cases: [(&str, &[u8]); 3] = [
+        ("silent", b""),
+        ("half a request", b"GET /healthz HTTP/1.1\r\nHost: x\r\n"),
+        (
+            "idle after an answer",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        ),
+    ];
+    for (what, sent) in cases {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(sent).await.expect("write");
+        let mut buf = Vec::new();
+        // Far longer than the deadline: only a connection the server never closes fails here.
+        let closed = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf)).await;
+        assert!(
+            closed.is_ok(),
+            "{what}: the server kept the connection open"
+        );
+        let text = String::from_utf8_lossy(&buf);
+        if what == "idle after an answer" {
+            assert!(text.starts_with("HTTP/1.1 200"), "{what}: {text}");
+        } else {
+            assert!(!text.contains(" 200 "), "{what}: {text}");
+        }
+    }
+    let (status, _) = get(&client(), &format!("http://{addr}/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
+    server.shutdown(Duration::from_secs(5)).await;
+}
+
 fn percent_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("%{b:02X}")).collect()
 }

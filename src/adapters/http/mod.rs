@@ -6,7 +6,7 @@
 //! - [`health`]: `GET /healthz`, `GET /readyz`.
 //! - [`peers`]: interactive queries: the known instances and forwarding to them.
 //! - [`query`]: strict parsing of query strings and ids; [`error`]: JSON error bodies.
-//! - [`args`]: the options of `reckon run` that turn it on.
+//! - [`args`]: the options of `reckon run` that turn it on; [`serve`]: the connection loop.
 //!
 //! The routes and their semantics are documented in `docs/http-api.md`.
 
@@ -16,6 +16,7 @@ pub mod health;
 pub mod incidents;
 pub mod peers;
 pub mod query;
+pub mod serve;
 pub mod updates;
 
 use std::net::SocketAddr;
@@ -41,15 +42,20 @@ pub struct HttpConfig {
     pub forward_timeout: Duration,
     /// Interval of SSE keep-alive comments.
     pub keep_alive: Duration,
+    /// How long a client may take to send a request's headers before its connection is
+    /// closed (idle keep-alive connections included).
+    pub header_timeout: Duration,
 }
 
 impl HttpConfig {
-    /// Defaults: forwarding 2 s per peer, a keep-alive comment every 15 s.
+    /// Defaults: forwarding 2 s per peer, a keep-alive comment every 15 s, 10 s to send the
+    /// headers of a request.
     pub fn new(instance_id: impl Into<String>) -> Self {
         Self {
             instance_id: instance_id.into(),
             forward_timeout: Duration::from_secs(2),
             keep_alive: Duration::from_secs(15),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -141,6 +147,7 @@ impl HttpServer {
     ) -> std::io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let (shutdown, signal) = watch::channel(false);
+        let header_timeout = config.header_timeout;
         let state = AppState(Arc::new(Inner {
             model,
             peers,
@@ -149,14 +156,7 @@ impl HttpServer {
             shutdown: signal.clone(),
         }));
         let app = router(state);
-        let mut stop = signal;
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
+        let task = tokio::spawn(serve::serve(listener, app, header_timeout, signal));
         tracing::info!(%local_addr, "serving the HTTP API");
         Ok(Self {
             local_addr,

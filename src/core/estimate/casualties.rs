@@ -4,11 +4,12 @@ use super::resolve::{claimant_ids, independent_count, Resolved};
 use crate::core::model::{Assertion, Contribution, Harm, Party};
 use crate::core::view::{CasualtyEstimate, ClaimEntry, Figure};
 
-fn figure(value: u32, backers: Vec<&Resolved<'_>>) -> Figure {
+fn figure<'a>(value: u32, backers: impl Iterator<Item = &'a Resolved<'a>> + Clone) -> Figure {
     Figure {
         value,
-        party_claims_only: !backers.is_empty() && backers.iter().all(|c| c.is_party()),
-        sources: claimant_ids(backers.into_iter()),
+        party_claims_only: backers.clone().next().is_some()
+            && backers.clone().all(|c| c.is_party()),
+        sources: claimant_ids(backers),
     }
 }
 
@@ -70,19 +71,17 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
                 v,
                 pool.iter()
                     .filter(|(_, k)| k.low == Some(v))
-                    .map(|(c, _)| *c)
-                    .collect(),
+                    .map(|(c, _)| *c),
             ),
             // Only "up to" figures: nothing bounds the count from below.
-            None => figure(0, pool.iter().map(|(c, _)| *c).collect()),
+            None => figure(0, pool.iter().map(|(c, _)| *c)),
         };
         let best_value = weighted_median(pool);
         let best = figure(
             best_value,
             pool.iter()
                 .filter(|(_, k)| k.point == best_value)
-                .map(|(c, _)| *c)
-                .collect(),
+                .map(|(c, _)| *c),
         );
         let high_value = coded.iter().map(|(_, k)| k.high).max().unwrap_or(0);
         let high = figure(
@@ -90,8 +89,7 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
             coded
                 .iter()
                 .filter(|(_, k)| k.high == high_value)
-                .map(|(c, _)| *c)
-                .collect(),
+                .map(|(c, _)| *c),
         );
         (Some(low), Some(best), Some(high))
     };

@@ -5,8 +5,6 @@ mod categorical;
 mod grade;
 mod resolve;
 
-use std::collections::BTreeMap;
-
 use crate::core::incident::Incident;
 use crate::core::link::Level;
 use crate::core::model::{Assertion, Cause, Harm, Name, Party};
@@ -30,15 +28,23 @@ fn names(incident: &Incident, level: Level) -> Vec<Name> {
 pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
     let claims = resolve::resolve(incident, registry);
 
-    let mut by_count: BTreeMap<(Party, Harm), Vec<&Resolved<'_>>> = BTreeMap::new();
-    for c in &claims {
-        if let Assertion::Casualties { party, outcome, .. } = c.assertion {
-            by_count.entry((*party, *outcome)).or_default().push(c);
-        }
-    }
-    let casualties = by_count
-        .into_iter()
-        .map(|((party, harm), cs)| casualties::estimate(party, harm, &cs))
+    // Casualty claims grouped by (party, harm): one sorted list, cut into runs. The sort is
+    // stable, so each run keeps the claimant order the estimates rely on.
+    let mut counts: Vec<((Party, Harm), &Resolved<'_>)> = claims
+        .iter()
+        .filter_map(|c| match c.assertion {
+            Assertion::Casualties { party, outcome, .. } => Some(((*party, *outcome), c)),
+            _ => None,
+        })
+        .collect();
+    counts.sort_by_key(|(key, _)| *key);
+    let casualties = counts
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| {
+            let (party, harm) = run[0].0;
+            let cs: Vec<&Resolved<'_>> = run.iter().map(|(_, c)| *c).collect();
+            casualties::estimate(party, harm, &cs)
+        })
         .collect();
 
     let cause = categorical::categorical(

@@ -3,7 +3,7 @@
 //!
 //! - [`core`]: the pure, deterministic fold (model, linking, estimation, updates).
 //! - [`adapters`]: Kafka and the other edges.
-//! - [`bench`]: `reckon bench`: throughput, latency, replay, memory and exactly-once figures.
+//! - [`bench`](mod@bench): `reckon bench`: throughput, latency, replay, memory and exactly-once figures.
 //! - [`runtime`]: drives the core per input partition (changelog protocol, commit trigger).
 //! - [`synth`]: a deterministic synthetic report stream for benchmarks and load tests.
 //! - [`wire`]: the JSON and protobuf forms of reports and updates, and boundary validation.

@@ -9,7 +9,7 @@ pub struct Processor;
 
 impl Processor {
     /// Creates the clients, joins the group and starts the processor thread. Topics must
-    /// exist (see [`super::ensure_topics`]).
+    /// exist (see [`crate::adapters::kafka::topics::ensure_topics`]).
     pub fn start(config: ProcessorConfig) -> Result<ProcessorHandle, ProcessorError> {
         let kafka = &config.kafka;
         let client_id = format!("reckon-{}", config.instance_id);

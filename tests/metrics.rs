@@ -19,6 +19,7 @@ use reckon::adapters::metrics;
 
 struct Instance {
     metrics_addr: SocketAddr,
+    _endpoint: metrics::Endpoint,
     _handle: ProcessorHandle,
     _cluster: EmbeddedCluster,
     _runtime: tokio::runtime::Runtime,
@@ -40,15 +41,11 @@ fn instance() -> &'static Instance {
     static INSTANCE: OnceLock<Instance> = OnceLock::new();
     INSTANCE.get_or_init(|| {
         let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-        let metrics_addr = free_addr();
-        {
+        let endpoint = {
             let _guard = runtime.enter();
-            metrics::exporter(metrics_addr)
-                .expect("exporter config")
-                .install()
-                .expect("install the exporter");
-            metrics::describe();
-        }
+            metrics::Endpoint::start(free_addr()).expect("serve the metrics endpoint")
+        };
+        let metrics_addr = endpoint.local_addr();
         let cluster = EmbeddedCluster::start(&TopicArgs::default(), 2).expect("mock cluster");
         let k = kafka(&cluster.bootstrap_servers());
         let mut msgs = seed_msgs();
@@ -64,6 +61,7 @@ fn instance() -> &'static Instance {
             .expect("processor catches up");
         Instance {
             metrics_addr,
+            _endpoint: endpoint,
             _handle: handle,
             _cluster: cluster,
             _runtime: runtime,
@@ -155,6 +153,29 @@ fn metrics_endpoint_serves_prometheus_text_with_the_real_counts() {
         assert!(metrics::ALL.contains(&base), "{}", x.metric);
     }
     assert!(s.docs.contains_key(metrics::REPORTS_PROCESSED));
+}
+
+/// The endpoint shares the HTTP API's connection loop: a client that never finishes its request
+/// is disconnected at the header deadline (10 s) instead of holding the connection.
+#[test]
+fn a_half_sent_scrape_is_disconnected() {
+    let mut s = TcpStream::connect(instance().metrics_addr).expect("connect");
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // Far longer than the deadline: only a connection the server never closes fails here.
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut out = Vec::new();
+    let read = s.read_to_end(&mut out);
+    // A close or a reset both end the connection; only the read timeout means it stayed open.
+    let kept_open = read.as_ref().is_err_and(|e| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )
+    });
+    assert!(!kept_open, "the server kept the connection open: {read:?}");
+    assert!(!String::from_utf8_lossy(&out).contains(" 200 "));
+    // And it goes on serving.
+    assert!(http_get(instance().metrics_addr, "/metrics").contains("reckon_"));
 }
 
 #[test]

@@ -4,9 +4,14 @@
 //! (`_seconds`) in the name.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use axum::http::header::CONTENT_TYPE;
+use axum::routing::get;
+use axum::Router;
 use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder};
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::watch;
 
 /// Records consumed from the reports topic, by partition.
 pub const RECORDS_CONSUMED: &str = "reckon_records_consumed_total";
@@ -104,15 +109,95 @@ pub fn describe() {
     describe_gauge!(ASSIGNED_PARTITIONS, "Partitions assigned to this instance");
 }
 
-/// A Prometheus exporter builder with reckon's histogram buckets, listening on `addr`
-/// (`GET /metrics`). Call `.install()` on it inside a tokio runtime, then [`describe`].
-pub fn exporter(addr: SocketAddr) -> Result<PrometheusBuilder, BuildError> {
+/// A Prometheus recorder builder with reckon's histogram buckets.
+pub fn recorder() -> Result<PrometheusBuilder, BuildError> {
     PrometheusBuilder::new()
-        .with_http_listener(addr)
         .set_buckets_for_metric(Matcher::Full(PROCESSING_SECONDS.into()), PROCESSING_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(END_TO_END_SECONDS.into()), LATENCY_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(COMMIT_SECONDS.into()), LATENCY_BUCKETS)?
         .set_buckets_for_metric(Matcher::Full(TRANSACTION_SECONDS.into()), LATENCY_BUCKETS)
+}
+
+/// Why the metrics endpoint could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The recorder could not be built or installed (one per process).
+    #[error("installing the metrics recorder: {0}")]
+    Recorder(#[from] BuildError),
+    /// The address could not be bound.
+    #[error("binding {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The running metrics endpoint: `GET /metrics` in the Prometheus text format. It serves until
+/// dropped.
+#[derive(Debug)]
+pub struct Endpoint {
+    local_addr: SocketAddr,
+    handle: PrometheusHandle,
+    _stop: watch::Sender<bool>,
+}
+
+impl Endpoint {
+    /// Installs reckon's recorder for this process and serves it on `addr`, through the same
+    /// connection loop as the HTTP API (with its deadline on request headers). Must be called
+    /// inside a tokio runtime.
+    pub fn start(addr: SocketAddr) -> Result<Self, EndpointError> {
+        let bind = |source| EndpointError::Bind { addr, source };
+        let std_listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+        std_listener.set_nonblocking(true).map_err(bind)?;
+        let listener = tokio::net::TcpListener::from_std(std_listener).map_err(bind)?;
+        let local_addr = listener.local_addr().map_err(bind)?;
+        let handle = recorder()?.install_recorder()?;
+        describe();
+        let (stop, stopped) = watch::channel(false);
+        let render = handle.clone();
+        let app = Router::new().route(
+            "/metrics",
+            get(move || {
+                let body = render.render();
+                async move { ([(CONTENT_TYPE, "text/plain; version=0.0.4")], body) }
+            }),
+        );
+        tokio::spawn(crate::adapters::http::serve::serve(
+            listener,
+            app,
+            Duration::from_secs(10),
+            stopped.clone(),
+        ));
+        // Histograms are kept as summaries of recent samples; upkeep drains old ones.
+        let upkeep = handle.clone();
+        let mut upkeep_stop = stopped;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => upkeep.run_upkeep(),
+                    _ = upkeep_stop.changed() => break,
+                }
+            }
+        });
+        Ok(Self {
+            local_addr,
+            handle,
+            _stop: stop,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The current metrics in the Prometheus text format.
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
 }
 
 #[cfg(test)]

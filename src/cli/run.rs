@@ -171,15 +171,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .collect();
     tracing::info!(brokers = %args.kafka.brokers, properties = ?property_names, "connecting");
 
-    if let Some(addr) = args.metrics_addr {
-        let _guard = runtime.enter();
-        reckon::adapters::metrics::exporter(addr)
-            .context("configuring the metrics exporter")?
-            .install()
-            .with_context(|| format!("serving metrics on {addr}"))?;
-        reckon::adapters::metrics::describe();
-        tracing::info!(%addr, "serving metrics");
-    }
+    let _metrics = match args.metrics_addr {
+        Some(addr) => {
+            let _guard = runtime.enter();
+            let endpoint = reckon::adapters::metrics::Endpoint::start(addr)
+                .with_context(|| format!("serving metrics on {addr}"))?;
+            tracing::info!(addr = %endpoint.local_addr(), "serving metrics");
+            Some(endpoint)
+        }
+        None => None,
+    };
 
     let mut layout = TopicLayout::new(args.kafka.topics.clone(), args.partitions);
     layout.replication = args.replication;

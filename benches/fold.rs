@@ -1,5 +1,5 @@
-//! The fold on a realistic synthetic mix: reports applied per second on one core, with and
-//! without encoding the updates, and heap bytes of state per incident.
+//! The fold on a realistic synthetic mix: reports applied per second on one core, without
+//! rendering the updates, rendered, and encoded; and heap bytes of state per incident.
 //!
 //! `cargo bench --bench fold`
 
@@ -80,7 +80,22 @@ fn fold(c: &mut Criterion) {
     let mut group = c.benchmark_group("fold");
     group.throughput(Throughput::Elements(reports.len() as u64));
     group.sample_size(10);
+    // The fold proper: linking, state, which incidents get a version and what changed.
     group.bench_function("apply", |b| {
+        b.iter_batched(
+            || Engine::new(SourceRegistry::default()),
+            |mut engine| {
+                let mut n = 0usize;
+                for r in &reports {
+                    n += engine.fold(r).map_or(0, |f| f.len());
+                }
+                (engine, n)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // The same, with every update rendered (its whole view built), not encoded.
+    group.bench_function("apply+render", |b| {
         b.iter_batched(
             || Engine::new(SourceRegistry::default()),
             |mut engine| {

@@ -57,21 +57,30 @@ fn main() {
     let before = LIVE.load(Ordering::Relaxed);
     let mut engine = Engine::new(SourceRegistry::default());
     let mut fold_time = std::time::Duration::ZERO;
+    let mut render_time = std::time::Duration::ZERO;
     let mut updates = 0usize;
     for bytes in &encoded {
         let report = json::decode_report(bytes).expect("synthetic reports are valid");
         let t = Instant::now();
-        updates += engine.apply(&report).len();
+        let Ok(folded) = engine.fold(&report) else {
+            continue;
+        };
+        updates += folded.len();
         fold_time += t.elapsed();
+        let t = Instant::now();
+        drop(folded.into_updates());
+        render_time += t.elapsed();
     }
     let state = LIVE.load(Ordering::Relaxed) - before;
     let live = engine.live_incidents().max(1);
     println!(
-        "{} reports -> {} incidents, {} updates; fold {:.0} reports/s; state {} bytes per incident",
+        "{} reports -> {} incidents, {} updates; fold {:.0} reports/s, with the updates rendered \
+         {:.0} reports/s; state {} bytes per incident",
         encoded.len(),
         live,
         updates,
         encoded.len() as f64 / fold_time.as_secs_f64(),
+        encoded.len() as f64 / (fold_time + render_time).as_secs_f64(),
         state / live as isize
     );
 }

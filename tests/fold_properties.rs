@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use reckon::core::estimate::whole_digest;
 use reckon::core::model::{
     ActorId, Assertion, AttackOutcome, Cause, Claim, CountryCode, EventType, FieldKey, Harm,
     IncidentId, IncidentRef, Location, Name, Party, PlacePrecision, Quantity, Report, ReportId,
     Source, SourceId, SourceKind, Stance, Target, TimePrecision, Timestamp, VagueWord,
 };
 use reckon::core::registry::SourceRegistry;
-use reckon::core::update::Update;
+use reckon::core::update::{Digest, Section, Update};
 use reckon::core::view::IncidentView;
 use reckon::core::Engine;
 use reckon::wire::json;
@@ -278,6 +279,36 @@ proptest! {
         let (_, a) = fold(&reports);
         let (_, b) = fold(&shuffled);
         prop_assert_eq!(canonical(&a), canonical(&b));
+    }
+
+    /// The engine digests only the sections a report touched; the changes it lists and the
+    /// digest it keeps must be exactly those of digesting every view whole.
+    #[test]
+    fn touched_sections_give_the_changes_of_whole_views(reports in reports()) {
+        let mut engine = Engine::new(SourceRegistry::default());
+        let mut last: BTreeMap<String, Digest> = BTreeMap::new();
+        for r in &reports {
+            for u in engine.apply(r) {
+                let Some(view) = &u.view else { continue };
+                let digest = Digest::of(view);
+                let before = last.remove(&u.incident_id.to_string()).unwrap_or_default();
+                let mut expected: Vec<String> =
+                    before.changes(&digest).into_iter().map(|s| s.path()).collect();
+                if u.merge.is_some() {
+                    expected.push("merged".into());
+                }
+                prop_assert_eq!(&u.changes, &expected);
+                last.insert(u.incident_id.to_string(), digest);
+            }
+            // The digest kept section by section is the one taken whole.
+            for inc in engine.incidents().filter(|i| i.is_live()) {
+                let whole: Vec<(Section, u64)> = whole_digest(inc, &SourceRegistry::default())
+                    .into_iter()
+                    .filter_map(|(s, h)| h.map(|h| (s, h)))
+                    .collect();
+                prop_assert_eq!(&inc.digest.0, &whole);
+            }
+        }
     }
 
     #[test]

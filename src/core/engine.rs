@@ -6,14 +6,14 @@
 use foldhash::{HashMap, HashSet};
 
 use crate::core::error::Rejected;
-use crate::core::estimate::reconcile;
+use crate::core::estimate::{reconcile, section_hashes, whole_digest};
 use crate::core::incident::Incident;
 use crate::core::intern::Interner;
 use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
 use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
 use crate::core::model::{IncidentId, Report, ReportId};
 use crate::core::registry::SourceRegistry;
-use crate::core::update::{stable_hash, Digest, MergeNotice, Update};
+use crate::core::update::{stable_hash, MergeNotice, Section, Update};
 use crate::core::view::IncidentView;
 
 /// The reconciliation state of one partition.
@@ -36,6 +36,92 @@ pub struct Engine {
     index: HashMap<(u32, i64), Vec<u32>>,
     /// Per incident, the day range it is registered for in `index`.
     registered: Vec<Option<(i64, i64)>>,
+    /// Per incident, whether its digest must be taken whole at the next report (restored).
+    stale: Vec<bool>,
+    /// Scratch lists reused from report to report.
+    touched: Vec<Section>,
+    fresh: Vec<(Section, Option<u64>)>,
+}
+
+/// What applying one report did, before its updates are rendered. Borrows the engine, so the
+/// views are rendered from the state this report left, before any other report is applied.
+#[derive(Debug)]
+pub struct Folded<'a> {
+    engine: &'a Engine,
+    report_id: ReportId,
+    /// Incidents the report showed to be the target, each with its version already advanced.
+    absorbed: Vec<usize>,
+    /// The incident the report joined, if it gets a new version.
+    target: Option<usize>,
+    /// Sections of the target's view that changed.
+    changes: Vec<Section>,
+}
+
+impl<'a> Folded<'a> {
+    fn nothing(engine: &'a Engine, report: &Report) -> Self {
+        Self {
+            engine,
+            report_id: report.report_id.clone(),
+            absorbed: Vec::new(),
+            target: None,
+            changes: Vec::new(),
+        }
+    }
+
+    /// How many updates the report causes.
+    pub fn len(&self) -> usize {
+        self.absorbed.len() + usize::from(self.target.is_some())
+    }
+
+    /// Whether the report changed no incident's view.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The updates, in publication order: absorbed incidents first (by id), then the incident
+    /// the report joined, with its whole view.
+    pub fn into_updates(self) -> Vec<Update> {
+        let engine = self.engine;
+        let Some(target) = self.target else {
+            return Vec::new();
+        };
+        let survivor = &engine.incidents[target];
+        let mut updates = Vec::with_capacity(self.len());
+        let mut absorbed_ids = Vec::with_capacity(self.absorbed.len());
+        for idx in self.absorbed {
+            let other = &engine.incidents[idx];
+            absorbed_ids.push(other.id.clone());
+            updates.push(Update::new(
+                other.id.clone(),
+                other.version,
+                None,
+                vec!["merged".into()],
+                vec![self.report_id.clone()],
+                Some(MergeNotice::AbsorbedInto {
+                    incident_id: survivor.id.clone(),
+                }),
+            ));
+        }
+        let mut changes: Vec<String> = self.changes.into_iter().map(Section::path).collect();
+        let merge = if absorbed_ids.is_empty() {
+            None
+        } else {
+            changes.push("merged".into());
+            absorbed_ids.sort();
+            Some(MergeNotice::Absorbed {
+                incidents: absorbed_ids,
+            })
+        };
+        updates.push(Update::new(
+            survivor.id.clone(),
+            survivor.version,
+            Some(reconcile(survivor, &engine.registry)),
+            changes,
+            vec![self.report_id],
+            merge,
+        ));
+        updates
+    }
 }
 
 /// Where a report goes: the incident it joins and those it shows to be the same incident.
@@ -164,14 +250,23 @@ impl Engine {
         self.try_apply(report).unwrap_or_default()
     }
 
-    /// Applies one report. Returns the updates it causes, in publication order: absorbed
+    /// Applies one report and renders the updates it causes, in publication order: absorbed
     /// incidents first (by id), then the incident the report joined. A report seen before
     /// returns nothing. A report whose incident is full
     /// ([`MAX_REPORTS_PER_INCIDENT`]) is refused and changes nothing; a merge that would
     /// overfill the surviving incident does not happen (the incidents stay apart).
     pub fn try_apply(&mut self, report: &Report) -> Result<Vec<Update>, Rejected> {
+        self.fold(report).map(Folded::into_updates)
+    }
+
+    /// Applies one report: links it, updates the state, and decides which incidents get a new
+    /// version and which sections of their views changed. The views themselves are rendered
+    /// only when [`Folded::into_updates`] is called, so a caller that needs the state and not
+    /// the updates (rebuilding, `--final`) never pays for them. [`Folded`] borrows the engine,
+    /// so the updates are always rendered from the state this report left.
+    pub fn fold(&mut self, report: &Report) -> Result<Folded<'_>, Rejected> {
         if self.has_seen(&report.report_id) {
-            return Ok(Vec::new());
+            return Ok(Folded::nothing(self, report));
         }
         let features = Features::of(report, &mut self.interner);
         let Placement { target, mut absorb } = self.place(report, &features);
@@ -189,61 +284,49 @@ impl Engine {
         if held + absorbed >= MAX_REPORTS_PER_INCIDENT {
             absorb.clear();
         }
-        self.incidents[target].add_report(report, &features, &mut self.interner);
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        self.incidents[target].add_report(report, &features, &mut self.interner, &mut touched);
         self.mark_seen(&report.report_id, target);
 
-        let mut updates = Vec::new();
-        let mut absorbed_ids = Vec::new();
-        for idx in absorb {
+        for &idx in &absorb {
             let mut other = (*self.incidents[idx]).clone();
             self.incidents[target].absorb(&mut other);
             other.version += 1;
-            absorbed_ids.push(other.id.clone());
-            updates.push(Update::new(
-                other.id.clone(),
-                other.version,
-                None,
-                vec!["merged".into()],
-                vec![report.report_id.clone()],
-                Some(MergeNotice::AbsorbedInto {
-                    incident_id: self.incidents[target].id.clone(),
-                }),
-            ));
             *self.incidents[idx] = other;
         }
         self.register(target);
 
         let inc = &mut self.incidents[target];
-        let view = reconcile(inc, &self.registry);
-        let digest = Digest::of(&view);
-        let mut changes: Vec<String> = inc
-            .digest
-            .changes(&digest)
-            .into_iter()
-            .map(|s| s.path())
-            .collect();
-        if !absorbed_ids.is_empty() {
-            changes.push("merged".into());
-        }
-        if !changes.is_empty() {
-            inc.digest = digest;
+        // A merge changes anything, a new incident has no digest yet, and a restored one was
+        // digested under a registry that may have changed: every section of those is digested.
+        // Otherwise only the sections the report touched can have changed.
+        let changes = if !absorb.is_empty() || inc.digest.0.is_empty() || self.stale[target] {
+            self.stale[target] = false;
+            inc.digest.refresh(&whole_digest(inc, &self.registry))
+        } else {
+            touched.sort_unstable();
+            touched.dedup();
+            let mut fresh = std::mem::take(&mut self.fresh);
+            fresh.clear();
+            section_hashes(inc, &self.registry, &touched, &mut fresh);
+            let changes = inc.digest.refresh(&fresh);
+            self.fresh = fresh;
+            changes
+        };
+        self.touched = touched;
+        let published = !changes.is_empty() || !absorb.is_empty();
+        if published {
             inc.version += 1;
-            absorbed_ids.sort();
-            let merge = (!absorbed_ids.is_empty()).then_some(MergeNotice::Absorbed {
-                incidents: absorbed_ids,
-            });
-            updates.push(Update::new(
-                inc.id.clone(),
-                inc.version,
-                Some(view),
-                changes,
-                vec![report.report_id.clone()],
-                merge,
-            ));
         }
-        Ok(updates)
+        Ok(Folded {
+            engine: self,
+            report_id: report.report_id.clone(),
+            absorbed: absorb,
+            target: published.then_some(target),
+            changes,
+        })
     }
-
     /// Follows merge pointers to the incident that stands.
     fn resolve(&self, id: &IncidentId) -> Option<usize> {
         self.follow(*self.by_id.get(id)?)
@@ -406,6 +489,7 @@ impl Engine {
             self.mark_seen(id, idx);
         }
         self.registered.push(None);
+        self.stale.push(true);
         self.register(idx);
         idx
     }

@@ -12,7 +12,7 @@ use crate::core::link::{Features, Profile};
 use crate::core::model::{
     Assertion, Claim, FieldRef, IncidentId, Report, ReportId, Source, SourceId, Timestamp,
 };
-use crate::core::update::Digest;
+use crate::core::update::{Digest, Section};
 use crate::core::view::Evidence;
 
 /// A claimant's standing statement on one field: a claim, or a retraction of it.
@@ -104,17 +104,51 @@ impl Incident {
         }
     }
 
-    /// Adds a report: evidence, linking features and claims.
-    pub fn add_report(&mut self, report: &Report, features: &Features, interner: &mut Interner) {
-        self.profile.add(features, interner);
-        self.add_evidence(Evidence {
+    /// Adds a report: evidence, linking features and claims. Pushes onto `touched` every
+    /// section of the view the report may have changed; a section left out has not changed.
+    pub fn add_report(
+        &mut self,
+        report: &Report,
+        features: &Features,
+        interner: &mut Interner,
+        touched: &mut Vec<Section>,
+    ) {
+        let profile = self.profile.add(features, interner);
+        for (changed, section) in [
+            (profile.location, Section::Location),
+            (profile.time, Section::Time),
+            (profile.event_types, Section::EventTypes),
+            (profile.targets, Section::Targets),
+        ] {
+            if changed {
+                touched.push(section);
+            }
+        }
+        if self.add_evidence(Evidence {
             published_at: report.published_at,
             report_id: report.report_id.clone(),
             publisher: interner.source_id(&report.publisher.id),
             publisher_kind: report.publisher.kind,
-        });
+        }) {
+            touched.push(Section::Evidence);
+        }
         for claim in &report.claims {
-            self.upsert(ClaimRecord::from_claim(claim, &report.report_id, interner));
+            let record = ClaimRecord::from_claim(claim, &report.report_id, interner);
+            let field = record.assertion.field_ref();
+            let sections = match field {
+                FieldRef::Casualties { party, outcome } => {
+                    [Some(Section::Casualties(party, outcome)), None]
+                }
+                FieldRef::Responsibility { .. } => [Some(Section::Responsibility), None],
+                // Responsibility is disputed by a non-party's non-hostile cause.
+                FieldRef::Cause => [Some(Section::Cause), Some(Section::Responsibility)],
+                FieldRef::Outcome => [Some(Section::Outcome), None],
+            };
+            if self.upsert(record) {
+                touched.extend(sections.into_iter().flatten());
+                // The grade and the count of independent claimants read every claim.
+                touched.push(Section::Grade);
+            }
         }
     }
 
@@ -125,24 +159,33 @@ impl Incident {
         self.claims.shrink_to_fit();
     }
 
-    fn add_evidence(&mut self, e: Evidence) {
-        if let Err(pos) = self.evidence.binary_search(&e) {
-            self.evidence.reserve_exact(1);
-            self.evidence.insert(pos, e);
+    /// Adds a linked report; says whether it was not there before.
+    fn add_evidence(&mut self, e: Evidence) -> bool {
+        match self.evidence.binary_search(&e) {
+            Ok(_) => false,
+            Err(pos) => {
+                self.evidence.reserve_exact(1);
+                self.evidence.insert(pos, e);
+                true
+            }
         }
     }
 
-    /// Keeps `record` if it supersedes the claimant's standing statement on the field.
-    fn upsert(&mut self, record: ClaimRecord) {
+    /// Keeps `record` if it supersedes the claimant's standing statement on the field; says
+    /// whether it did.
+    fn upsert(&mut self, record: ClaimRecord) -> bool {
         match self.claims.binary_search_by(|r| r.key().cmp(&record.key())) {
             Ok(i) => {
-                if record.supersedes(&self.claims[i]) {
+                let newer = record.supersedes(&self.claims[i]);
+                if newer {
                     self.claims[i] = record;
                 }
+                newer
             }
             Err(i) => {
                 self.claims.reserve_exact(1);
                 self.claims.insert(i, record);
+                true
             }
         }
     }

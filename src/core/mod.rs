@@ -13,5 +13,5 @@ pub mod registry;
 pub mod update;
 pub mod view;
 
-pub use engine::Engine;
+pub use engine::{Engine, Folded};
 pub use error::{Rejected, ValidationError};

@@ -117,6 +117,11 @@ impl Hasher for StableHasher {
     }
 }
 
+/// A stable hasher, for hashing a sequence of values without collecting them first.
+pub(crate) fn stable_hasher() -> impl Hasher {
+    StableHasher(0)
+}
+
 /// A stable 64-bit hash of a value.
 pub fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = StableHasher(0);
@@ -124,7 +129,10 @@ pub fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
     h.finish()
 }
 
-/// Per-section hashes of a view, sorted by section.
+/// Per-section hashes of a view, sorted by section. The engine keeps one per incident, of the
+/// last view it published, and takes it section by section from the state (see
+/// [`crate::core::estimate::section_hashes`]); [`Digest::of`] takes it from a view, to compare
+/// two views.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Digest(pub Vec<(Section, u64)>);
 
@@ -152,6 +160,38 @@ impl Digest {
         d.push((Section::Evidence, stable_hash(&view.evidence)));
         d.sort_unstable_by_key(|(s, _)| *s);
         Self(d)
+    }
+
+    /// Takes in fresh hashes of some sections (sorted; `None` for a section the view no longer
+    /// has) and returns those that changed, in section order.
+    pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)]) -> Vec<Section> {
+        // Sized once: a digest is kept per incident, so it carries no spare room.
+        let added = fresh
+            .iter()
+            .filter(|(s, h)| h.is_some() && self.0.binary_search_by_key(s, |(x, _)| *x).is_err())
+            .count();
+        self.0.reserve_exact(added);
+        let mut changed = Vec::new();
+        for &(section, hash) in fresh {
+            match (self.0.binary_search_by_key(&section, |(s, _)| *s), hash) {
+                (Ok(i), Some(h)) => {
+                    if self.0[i].1 != h {
+                        self.0[i].1 = h;
+                        changed.push(section);
+                    }
+                }
+                (Ok(i), None) => {
+                    self.0.remove(i);
+                    changed.push(section);
+                }
+                (Err(i), Some(h)) => {
+                    self.0.insert(i, (section, h));
+                    changed.push(section);
+                }
+                (Err(_), None) => {}
+            }
+        }
+        changed
     }
 
     /// The sections that differ between `self` (old) and `new`, in section order.

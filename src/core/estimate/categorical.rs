@@ -7,6 +7,14 @@ use super::resolve::{claimant_ids, group_weight, Resolved};
 use crate::core::model::{ActorId, Cause, Stance};
 use crate::core::view::{ActorResponsibility, Alternative, CategoricalView, ResponsibilityView};
 
+/// Whether the values hold two or more distinct ones: the rule behind every `contested` flag.
+pub fn two_or_more<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
+    match values.next() {
+        Some(first) => values.any(|v| v != first),
+        None => false,
+    }
+}
+
 /// Reconciles one categorical field. `competes` says whether a value is an assertion that
 /// competes with others (a cause "under investigation" does not).
 pub fn categorical<'a, T: Ord + Copy>(
@@ -27,16 +35,21 @@ pub fn categorical<'a, T: Ord + Copy>(
         })
         .collect();
     alternatives.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.value.cmp(&b.value)));
-    let competing = alternatives.iter().filter(|a| competes(a.value)).count();
     let leading = alternatives
         .iter()
         .find(|a| competes(a.value))
         .or(alternatives.first())
         .map(|a| a.value);
+    let contested = two_or_more(
+        alternatives
+            .iter()
+            .map(|a| a.value)
+            .filter(|v| competes(*v)),
+    );
     CategoricalView {
         leading,
         alternatives,
-        contested: competing >= 2,
+        contested,
     }
 }
 
@@ -83,7 +96,7 @@ pub fn responsibility<'a>(
         .iter()
         .any(|a| matches!(a.value, Cause::NonHostile | Cause::Accident) && !a.party_claims_only);
     ResponsibilityView {
-        contested: backed.len() >= 2,
+        contested: two_or_more(backed.iter().map(|a| &a.actor)),
         disputed: denied || (leading.is_some() && non_hostile_said),
         leading,
         actors,

@@ -1,4 +1,5 @@
-//! Estimation: the reconciled view of an incident, computed from its state alone.
+//! Estimation: the reconciled view of an incident, computed from its state alone, whole
+//! ([`reconcile`]) or one section at a time ([`section_hashes`]) to find what a report changed.
 
 mod casualties;
 mod categorical;
@@ -7,9 +8,15 @@ mod resolve;
 
 use crate::core::incident::Incident;
 use crate::core::link::Level;
-use crate::core::model::{Assertion, Cause, Harm, Name, Party};
+use crate::core::model::{Assertion, AttackOutcome, Cause, Harm, Name, Party};
 use crate::core::registry::SourceRegistry;
-use crate::core::view::{IncidentView, LocationView, TimeView};
+use std::hash::{Hash, Hasher};
+
+use crate::core::update::{stable_hash, stable_hasher, Section};
+use crate::core::view::{
+    CasualtyEstimate, CategoricalView, Grade, IncidentView, LocationView, ResponsibilityView,
+    TimeView,
+};
 
 use resolve::{independent_count, Resolved};
 
@@ -24,12 +31,29 @@ fn names(incident: &Incident, level: Level) -> Vec<Name> {
     v
 }
 
-/// Computes the reconciled view of an incident.
-pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
-    let claims = resolve::resolve(incident, registry);
+fn location(incident: &Incident) -> LocationView {
+    let p = &incident.profile;
+    LocationView {
+        country: p.country,
+        admin1: names(incident, Level::Admin1),
+        admin2: names(incident, Level::Admin2),
+        places: names(incident, Level::Place),
+        coordinates: p.coordinates.clone(),
+    }
+}
 
-    // Casualty claims grouped by (party, harm): one sorted list, cut into runs. The sort is
-    // stable, so each run keeps the claimant order the estimates rely on.
+fn time(incident: &Incident) -> TimeView {
+    let p = &incident.profile;
+    TimeView {
+        earliest: p.earliest,
+        latest: p.latest,
+        precision: p.finest,
+    }
+}
+
+/// Casualty claims grouped by (party, harm): one sorted list, cut into runs. The sort is
+/// stable, so each run keeps the claimant order the estimates rely on.
+fn casualties(claims: &[Resolved<'_>]) -> Vec<CasualtyEstimate> {
     let mut counts: Vec<((Party, Harm), &Resolved<'_>)> = claims
         .iter()
         .filter_map(|c| match c.assertion {
@@ -38,62 +62,182 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
         })
         .collect();
     counts.sort_by_key(|(key, _)| *key);
-    let casualties = counts
+    counts
         .chunk_by(|a, b| a.0 == b.0)
         .map(|run| {
             let (party, harm) = run[0].0;
             let cs: Vec<&Resolved<'_>> = run.iter().map(|(_, c)| *c).collect();
             casualties::estimate(party, harm, &cs)
         })
-        .collect();
+        .collect()
+}
 
-    let cause = categorical::categorical(
+/// A fingerprint of the estimate of one (party, harm), or `None` when no standing claim gives a
+/// figure for it. It hashes what the estimate is computed from instead of the estimate: each
+/// standing claim with its claimant as the registry resolves it. The estimate lists every one of
+/// those claims with its statement time and report, so under one registry it changes exactly
+/// when they do; a new registry (a restart with another sources file) can at most name the
+/// section as changed while its figures stay the same.
+fn casualty_fingerprint(claims: &[Resolved<'_>], party: Party, harm: Harm) -> Option<u64> {
+    let mut h = stable_hasher();
+    let mut any = false;
+    for c in claims {
+        if let Assertion::Casualties {
+            party: p,
+            outcome: o,
+            count,
+        } = c.assertion
+        {
+            if *p == party && *o == harm {
+                any = true;
+                (c.claimant(), c.source.kind, c.root(), c.credibility).hash(&mut h);
+                (count, c.record.stated_at, &c.record.report_id).hash(&mut h);
+            }
+        }
+    }
+    any.then(|| h.finish())
+}
+
+fn cause(claims: &[Resolved<'_>]) -> CategoricalView<Cause> {
+    categorical::categorical(
         claims.iter().filter_map(|c| match c.assertion {
             Assertion::Cause { cause } => Some((c, *cause)),
             _ => None,
         }),
         Cause::is_assertion,
-    );
-    let outcome = categorical::categorical(
+    )
+}
+
+fn outcome(claims: &[Resolved<'_>]) -> CategoricalView<AttackOutcome> {
+    categorical::categorical(
         claims.iter().filter_map(|c| match c.assertion {
             Assertion::Outcome { outcome } => Some((c, *outcome)),
             _ => None,
         }),
         |_| true,
-    );
-    let responsibility = categorical::responsibility(
+    )
+}
+
+fn responsibility(claims: &[Resolved<'_>], cause: &CategoricalView<Cause>) -> ResponsibilityView {
+    categorical::responsibility(
         claims.iter().filter_map(|c| match c.assertion {
             Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
             _ => None,
         }),
-        &cause,
-    );
-    let grade = grade::grade(&claims, &responsibility, &cause, &outcome);
+        cause,
+    )
+}
 
+/// The grade section's value: the grade and the count of independent claimants.
+fn grade_of(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
+    (
+        grade::grade(claims, contested),
+        independent_count(claims.iter()),
+    )
+}
+
+/// Computes the reconciled view of an incident.
+pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
+    let claims = resolve::resolve(incident, registry);
+    let cause = cause(&claims);
+    let outcome = outcome(&claims);
+    let responsibility = responsibility(&claims, &cause);
+    let contested = responsibility.contested || cause.contested || outcome.contested;
+    let (grade, independent_claimants) = grade_of(&claims, contested);
     let p = &incident.profile;
     IncidentView {
         incident_id: incident.id.clone(),
         region: p.region.to_string(),
-        location: LocationView {
-            country: p.country,
-            admin1: names(incident, Level::Admin1),
-            admin2: names(incident, Level::Admin2),
-            places: names(incident, Level::Place),
-            coordinates: p.coordinates.clone(),
-        },
-        time: TimeView {
-            earliest: p.earliest,
-            latest: p.latest,
-            precision: p.finest,
-        },
+        location: location(incident),
+        time: time(incident),
         event_types: p.event_types.iter().collect(),
         targets: p.targets.iter().collect(),
-        casualties,
+        casualties: casualties(&claims),
         responsibility,
         cause,
         outcome,
         grade,
-        independent_claimants: independent_count(claims.iter()),
+        independent_claimants,
         evidence: incident.evidence.clone(),
+    }
+}
+
+/// The digest of every section an incident's view has, or had when it was last digested.
+pub fn whole_digest(incident: &Incident, registry: &SourceRegistry) -> Vec<(Section, Option<u64>)> {
+    let mut sections = vec![
+        Section::Location,
+        Section::Time,
+        Section::EventTypes,
+        Section::Targets,
+        Section::Responsibility,
+        Section::Cause,
+        Section::Outcome,
+        Section::Grade,
+        Section::Evidence,
+    ];
+    sections.extend(incident.digest.0.iter().map(|(s, _)| *s));
+    sections.extend(
+        incident
+            .standing_claims()
+            .filter_map(|c| match c.assertion {
+                Assertion::Casualties { party, outcome, .. } => {
+                    Some(Section::Casualties(party, outcome))
+                }
+                _ => None,
+            }),
+    );
+    sections.sort_unstable();
+    sections.dedup();
+    let mut out = Vec::with_capacity(sections.len());
+    section_hashes(incident, registry, &sections, &mut out);
+    out
+}
+
+/// The digest hash of each of `sections` (sorted) as the incident now stands, without building
+/// the view: `None` for a section the view no longer has (a casualty estimate whose last claim
+/// was withdrawn). Each hash changes exactly when its section of the view does. Most hash the
+/// section itself; casualty estimates, the costliest to build, hash what they are computed
+/// from (see `casualty_fingerprint`).
+pub fn section_hashes(
+    incident: &Incident,
+    registry: &SourceRegistry,
+    sections: &[Section],
+    out: &mut Vec<(Section, Option<u64>)>,
+) {
+    let needs_claims = sections.iter().any(|s| {
+        matches!(
+            s,
+            Section::Casualties(..)
+                | Section::Responsibility
+                | Section::Cause
+                | Section::Outcome
+                | Section::Grade
+        )
+    });
+    let claims = if needs_claims {
+        resolve::resolve(incident, registry)
+    } else {
+        Vec::new()
+    };
+    let has = |s: Section| sections.contains(&s);
+    // The cause is computed once: responsibility reads it.
+    let cause = (has(Section::Cause) || has(Section::Responsibility)).then(|| cause(&claims));
+    let p = &incident.profile;
+    for &section in sections {
+        let hash = match section {
+            Section::Location => Some(stable_hash(&location(incident))),
+            Section::Time => Some(stable_hash(&time(incident))),
+            Section::EventTypes => Some(stable_hash(&p.event_types.iter().collect::<Vec<_>>())),
+            Section::Targets => Some(stable_hash(&p.targets.iter().collect::<Vec<_>>())),
+            Section::Casualties(party, harm) => casualty_fingerprint(&claims, party, harm),
+            Section::Responsibility => cause
+                .as_ref()
+                .map(|c| stable_hash(&responsibility(&claims, c))),
+            Section::Cause => cause.as_ref().map(stable_hash),
+            Section::Outcome => Some(stable_hash(&outcome(&claims))),
+            Section::Grade => Some(stable_hash(&grade_of(&claims, grade::contested(&claims)))),
+            Section::Evidence => Some(stable_hash(&incident.evidence)),
+        };
+        out.push((section, hash));
     }
 }

@@ -107,11 +107,13 @@ impl<T: Flag + std::fmt::Debug> std::fmt::Debug for FlagSet<T> {
 }
 
 impl<T: Flag> FlagSet<T> {
-    /// Adds a value.
-    pub fn insert(&mut self, v: T) {
+    /// Adds a value; says whether it was not there before.
+    pub fn insert(&mut self, v: T) -> bool {
+        let before = self.bits;
         if let Some(i) = T::ALL.iter().position(|x| *x == v) {
             self.bits |= 1 << i;
         }
+        self.bits != before
     }
 
     /// Adds every value of another set.
@@ -208,6 +210,19 @@ impl Features {
     }
 }
 
+/// Which parts of a profile adding a report changed: each is a section of the view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// Names or coordinates (the location section).
+    pub location: bool,
+    /// Earliest, latest or finest time (the time section).
+    pub time: bool,
+    /// Event types.
+    pub event_types: bool,
+    /// Targets.
+    pub targets: bool,
+}
+
 /// The union of the linking features of an incident's reports.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Profile {
@@ -258,24 +273,32 @@ impl Profile {
         p
     }
 
-    /// Adds a report's features.
-    pub fn add(&mut self, f: &Features, interner: &mut Interner) {
+    /// Adds a report's features, and says which parts of the profile that changed.
+    pub fn add(&mut self, f: &Features, interner: &mut Interner) -> ProfileChange {
+        let mut change = ProfileChange::default();
         for n in &f.names {
             if self.names.binary_search(n).is_err() {
                 insert_sorted(&mut self.names, n.interned(interner));
                 self.names.shrink_to_fit();
+                change.location = true;
             }
         }
         if let Some(c) = f.coordinates {
-            insert_sorted(&mut self.coordinates, c);
-            self.coordinates.shrink_to_fit();
+            if self.coordinates.binary_search(&c).is_err() {
+                insert_sorted(&mut self.coordinates, c);
+                self.coordinates.shrink_to_fit();
+                change.location = true;
+            }
         }
-        self.event_types.insert(f.event_type);
-        self.targets.insert(f.target);
+        change.event_types = self.event_types.insert(f.event_type);
+        change.targets = self.targets.insert(f.target);
+        let time = (self.earliest, self.latest, self.finest);
         self.earliest = self.earliest.min(f.occurred_at);
         self.latest = self.latest.max(f.occurred_at);
         self.finest = self.finest.min(f.precision);
         self.coarsest = self.coarsest.max(f.precision);
+        change.time = time != (self.earliest, self.latest, self.finest);
+        change
     }
 
     /// Adds another incident's profile (on merge).

@@ -132,6 +132,17 @@ impl Incident {
         }) {
             touched.push(Section::Evidence);
         }
+        // The list grows once per report, not once per claim: each growth is a reallocation.
+        // (A report naming one field twice leaves a slot spare until the next compaction.)
+        let new_fields = report
+            .claims
+            .iter()
+            .filter(|c| {
+                let key = (&c.claimant.id, c.assertion.field_ref());
+                self.claims.binary_search_by(|r| r.key().cmp(&key)).is_err()
+            })
+            .count();
+        self.claims.reserve_exact(new_fields);
         for claim in &report.claims {
             let record = ClaimRecord::from_claim(claim, &report.report_id, interner);
             let field = record.assertion.field_ref();

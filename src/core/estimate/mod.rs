@@ -197,7 +197,7 @@ pub fn whole_digest(incident: &Incident, registry: &SourceRegistry) -> Vec<(Sect
 /// the view: `None` for a section the view no longer has (a casualty estimate whose last claim
 /// was withdrawn). Each hash changes exactly when its section of the view does. Most hash the
 /// section itself; casualty estimates, the costliest to build, hash what they are computed
-/// from (see `casualty_fingerprint`).
+/// from (see `casualty_fingerprint`), and evidence is digested by its size.
 pub fn section_hashes(
     incident: &Incident,
     registry: &SourceRegistry,
@@ -236,7 +236,9 @@ pub fn section_hashes(
             Section::Cause => cause.as_ref().map(stable_hash),
             Section::Outcome => Some(stable_hash(&outcome(&claims))),
             Section::Grade => Some(stable_hash(&grade_of(&claims, grade::contested(&claims)))),
-            Section::Evidence => Some(stable_hash(&incident.evidence)),
+            // Evidence only grows (a report is linked once, and merges add to it), so its size
+            // changes exactly when it does.
+            Section::Evidence => Some(incident.evidence.len() as u64),
         };
         out.push((section, hash));
     }

@@ -248,8 +248,10 @@ pub struct Profile {
     pub coarsest: TimePrecision,
 }
 
+/// Inserts in order, growing the list by exactly one: profiles are kept per incident.
 fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) {
     if let Err(pos) = v.binary_search(&item) {
+        v.reserve_exact(1);
         v.insert(pos, item);
     }
 }
@@ -279,14 +281,12 @@ impl Profile {
         for n in &f.names {
             if self.names.binary_search(n).is_err() {
                 insert_sorted(&mut self.names, n.interned(interner));
-                self.names.shrink_to_fit();
                 change.location = true;
             }
         }
         if let Some(c) = f.coordinates {
             if self.coordinates.binary_search(&c).is_err() {
                 insert_sorted(&mut self.coordinates, c);
-                self.coordinates.shrink_to_fit();
                 change.location = true;
             }
         }

@@ -2,7 +2,8 @@
 //! A small, fixed workload for profilers: `valgrind --tool=callgrind` on it gives instruction
 //! counts that do not depend on what else the machine is doing.
 //!
-//! `cargo run --release --example fold_profile -- 20000` (number of incidents)
+//! `cargo run --release --example fold_profile -- 20000 [apply]` (number of incidents; `apply`
+//! renders each update as part of the fold, as the processor does)
 
 use std::alloc::{GlobalAlloc, Layout};
 
@@ -59,9 +60,16 @@ fn main() {
     let mut fold_time = std::time::Duration::ZERO;
     let mut render_time = std::time::Duration::ZERO;
     let mut updates = 0usize;
+    // `apply`: fold and render in one step, as the processor does.
+    let apply = std::env::args().nth(2).as_deref() == Some("apply");
     for bytes in &encoded {
         let report = json::decode_report(bytes).expect("synthetic reports are valid");
         let t = Instant::now();
+        if apply {
+            updates += engine.try_apply(&report).map_or(0, |u| u.len());
+            fold_time += t.elapsed();
+            continue;
+        }
         let Ok(folded) = engine.fold(&report) else {
             continue;
         };

@@ -326,6 +326,38 @@ fn the_most_credible_non_party_source_sets_best() {
 }
 
 #[test]
+fn a_restart_under_a_new_registry_lists_the_estimates_it_changes() {
+    let first = report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(claimant("hospital", "medical"), exact(6)),
+            killed(claimant("witness", "witness"), exact(20)),
+        ],
+    );
+    // A report with no claims touches only the evidence.
+    let relay = report("r2", 1, claimant("relay", "relay"), vec![]);
+    let mut e = Engine::new(SourceRegistry::default());
+    e.apply(&first);
+    let stored: Vec<_> = e.incidents().cloned().collect();
+
+    let same = Engine::restore(SourceRegistry::default(), stored.clone()).apply(&relay);
+    assert_eq!(same[0].changes, vec!["evidence"]);
+
+    // The witness now outweighs the hospital: best moves from 6 to 20.
+    let registry = SourceRegistry::from_json(r#"[{"id":"witness","credibility":100}]"#).unwrap();
+    let mut restored = Engine::restore(registry, stored);
+    let updates = restored.apply(&relay);
+    assert_eq!(
+        updates[0].changes,
+        vec!["casualties.civilians.killed", "evidence"]
+    );
+    let view = updates[0].view.as_ref().unwrap();
+    assert_eq!(civilians_killed(view).best.as_ref().unwrap().value, 20);
+}
+
+#[test]
 fn grades_follow_independent_non_party_claimants() {
     let one = fold(&[report(
         "r1",

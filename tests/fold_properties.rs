@@ -311,6 +311,22 @@ proptest! {
         }
     }
 
+    /// Digesting from the state (fold, rendering later) and from the rendered view (apply)
+    /// give the same digests, so the same versions and the same updates.
+    #[test]
+    fn folding_and_applying_digest_alike(reports in reports()) {
+        let mut applied = Engine::new(SourceRegistry::default());
+        let mut folded = Engine::new(SourceRegistry::default());
+        for r in &reports {
+            let a = applied.apply(r);
+            let f = folded.fold(r).map(|f| f.into_updates()).unwrap_or_default();
+            prop_assert_eq!(bytes(&a), bytes(&f));
+        }
+        for inc in applied.incidents() {
+            prop_assert_eq!(&inc.digest, &folded.incident(&inc.id).unwrap().digest);
+        }
+    }
+
     #[test]
     fn versions_grow_by_one_and_every_update_changes_something(reports in reports()) {
         let (updates, _) = fold(&reports);

@@ -6,7 +6,7 @@
 use foldhash::{HashMap, HashSet};
 
 use crate::core::error::Rejected;
-use crate::core::estimate::{reconcile, section_hashes, whole_digest};
+use crate::core::estimate::{all_sections, reconcile, section_hashes, view_section_hashes};
 use crate::core::incident::Incident;
 use crate::core::intern::Interner;
 use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
@@ -55,6 +55,8 @@ pub struct Folded<'a> {
     target: Option<usize>,
     /// Sections of the target's view that changed.
     changes: Vec<Section>,
+    /// The target's view, when it was rendered during the fold.
+    view: Option<IncidentView>,
 }
 
 impl<'a> Folded<'a> {
@@ -65,6 +67,7 @@ impl<'a> Folded<'a> {
             absorbed: Vec::new(),
             target: None,
             changes: Vec::new(),
+            view: None,
         }
     }
 
@@ -115,7 +118,10 @@ impl<'a> Folded<'a> {
         updates.push(Update::new(
             survivor.id.clone(),
             survivor.version,
-            Some(reconcile(survivor, &engine.registry)),
+            Some(
+                self.view
+                    .unwrap_or_else(|| reconcile(survivor, &engine.registry)),
+            ),
             changes,
             vec![self.report_id],
             merge,
@@ -256,15 +262,21 @@ impl Engine {
     /// ([`MAX_REPORTS_PER_INCIDENT`]) is refused and changes nothing; a merge that would
     /// overfill the surviving incident does not happen (the incidents stay apart).
     pub fn try_apply(&mut self, report: &Report) -> Result<Vec<Update>, Rejected> {
-        self.fold(report).map(Folded::into_updates)
+        self.fold_with(report, true).map(Folded::into_updates)
     }
 
     /// Applies one report: links it, updates the state, and decides which incidents get a new
     /// version and which sections of their views changed. The views themselves are rendered
     /// only when [`Folded::into_updates`] is called, so a caller that needs the state and not
-    /// the updates (rebuilding, `--final`) never pays for them. [`Folded`] borrows the engine,
-    /// so the updates are always rendered from the state this report left.
+    /// the updates never pays for them. [`Folded`] borrows the engine, so the updates are
+    /// always rendered from the state this report left.
     pub fn fold(&mut self, report: &Report) -> Result<Folded<'_>, Rejected> {
+        self.fold_with(report, false)
+    }
+
+    /// The fold; with `render`, the view of the incident the report joined is built here and
+    /// its sections digested from it, since the update will carry it anyway.
+    fn fold_with(&mut self, report: &Report, render: bool) -> Result<Folded<'_>, Rejected> {
         if self.has_seen(&report.report_id) {
             return Ok(Folded::nothing(self, report));
         }
@@ -301,19 +313,25 @@ impl Engine {
         // A merge changes anything, a new incident has no digest yet, and a restored one was
         // digested under a registry that may have changed: every section of those is digested.
         // Otherwise only the sections the report touched can have changed.
-        let changes = if !absorb.is_empty() || inc.digest.0.is_empty() || self.stale[target] {
+        if !absorb.is_empty() || inc.digest.0.is_empty() || self.stale[target] {
             self.stale[target] = false;
-            inc.digest.refresh(&whole_digest(inc, &self.registry))
+            touched = all_sections(inc);
         } else {
             touched.sort_unstable();
             touched.dedup();
-            let mut fresh = std::mem::take(&mut self.fresh);
-            fresh.clear();
+        }
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.clear();
+        let view = if render {
+            let view = reconcile(inc, &self.registry);
+            view_section_hashes(&view, &self.registry, &touched, &mut fresh);
+            Some(view)
+        } else {
             section_hashes(inc, &self.registry, &touched, &mut fresh);
-            let changes = inc.digest.refresh(&fresh);
-            self.fresh = fresh;
-            changes
+            None
         };
+        let changes = inc.digest.refresh(&fresh);
+        self.fresh = fresh;
         self.touched = touched;
         let published = !changes.is_empty() || !absorb.is_empty();
         if published {
@@ -325,6 +343,7 @@ impl Engine {
             absorbed: absorb,
             target: published.then_some(target),
             changes,
+            view,
         })
     }
     /// Follows merge pointers to the incident that stands.

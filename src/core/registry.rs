@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::core::model::{Source, SourceId, SourceKind};
+use crate::core::update::stable_hash;
 
 /// One registered source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RegisteredSource {
     /// The source id this entry applies to.
     pub id: SourceId,
@@ -26,6 +27,8 @@ pub struct RegisteredSource {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceRegistry {
     entries: BTreeMap<SourceId, RegisteredSource>,
+    /// A stable hash of the entries (0 when empty), so digests can tell registries apart.
+    fingerprint: u64,
 }
 
 /// Why a registry could not be built.
@@ -57,7 +60,16 @@ impl SourceRegistry {
             }
             map.insert(e.id.clone(), e);
         }
-        Ok(Self { entries: map })
+        let fingerprint = if map.is_empty() { 0 } else { stable_hash(&map) };
+        Ok(Self {
+            entries: map,
+            fingerprint,
+        })
+    }
+
+    /// A stable hash of the entries: equal registries have equal fingerprints in every process.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Parses a JSON array of [`RegisteredSource`].

@@ -8,7 +8,10 @@ mod resolve;
 
 use crate::core::incident::Incident;
 use crate::core::link::Level;
-use crate::core::model::{Assertion, AttackOutcome, Cause, Harm, Name, Party};
+use crate::core::model::{
+    Assertion, AttackOutcome, Cause, Harm, Name, Party, Quantity, ReportId, SourceId, SourceKind,
+    Timestamp,
+};
 use crate::core::registry::SourceRegistry;
 use std::hash::{Hash, Hasher};
 
@@ -72,14 +75,35 @@ fn casualties(claims: &[Resolved<'_>]) -> Vec<CasualtyEstimate> {
         .collect()
 }
 
-/// A fingerprint of the estimate of one (party, harm), or `None` when no standing claim gives a
-/// figure for it. It hashes what the estimate is computed from instead of the estimate: each
-/// standing claim with its claimant as the registry resolves it. The estimate lists every one of
-/// those claims with its statement time and report, so under one registry it changes exactly
-/// when they do; a new registry (a restart with another sources file) can at most name the
-/// section as changed while its figures stay the same.
-fn casualty_fingerprint(claims: &[Resolved<'_>], party: Party, harm: Harm) -> Option<u64> {
+/// Hashes one claim of a casualty estimate as the estimate lists it ([`ClaimEntry`]), from the
+/// view or from the state: both must give the same bytes.
+#[allow(clippy::too_many_arguments)]
+fn hash_claim_entry(
+    h: &mut impl Hasher,
+    claimant: &SourceId,
+    kind: SourceKind,
+    party_claim: bool,
+    count: &Quantity,
+    stated_at: Timestamp,
+    report_id: &ReportId,
+) {
+    (claimant, kind, party_claim, count, stated_at, report_id).hash(h);
+}
+
+/// The digest of the estimate of one (party, harm) from the state, or `None` when no standing
+/// claim gives a figure for it. It hashes what the estimate is computed from instead of the
+/// estimate: the claims it lists, each with its statement time and report, and the registry
+/// that resolves their claimants. The estimate is a function of these and lists the claims, so
+/// it changes exactly when they do (a new registry can at most name the section as changed
+/// while its figures stay the same).
+fn casualty_fingerprint(
+    claims: &[Resolved<'_>],
+    party: Party,
+    harm: Harm,
+    registry: u64,
+) -> Option<u64> {
     let mut h = stable_hasher();
+    registry.hash(&mut h);
     let mut any = false;
     for c in claims {
         if let Assertion::Casualties {
@@ -90,12 +114,39 @@ fn casualty_fingerprint(claims: &[Resolved<'_>], party: Party, harm: Harm) -> Op
         {
             if *p == party && *o == harm {
                 any = true;
-                (c.claimant(), c.source.kind, c.root(), c.credibility).hash(&mut h);
-                (count, c.record.stated_at, &c.record.report_id).hash(&mut h);
+                let r = c.record;
+                let kind = c.source.kind;
+                hash_claim_entry(
+                    &mut h,
+                    c.claimant(),
+                    kind,
+                    c.is_party(),
+                    count,
+                    r.stated_at,
+                    &r.report_id,
+                );
             }
         }
     }
     any.then(|| h.finish())
+}
+
+/// The same digest from a rendered estimate.
+fn casualty_fingerprint_of(e: &CasualtyEstimate, registry: u64) -> u64 {
+    let mut h = stable_hasher();
+    registry.hash(&mut h);
+    for c in &e.claims {
+        hash_claim_entry(
+            &mut h,
+            &c.claimant,
+            c.claimant_kind,
+            c.party_claim,
+            &c.count,
+            c.stated_at,
+            &c.report_id,
+        );
+    }
+    h.finish()
 }
 
 fn cause(claims: &[Resolved<'_>]) -> CategoricalView<Cause> {
@@ -162,8 +213,8 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
     }
 }
 
-/// The digest of every section an incident's view has, or had when it was last digested.
-pub fn whole_digest(incident: &Incident, registry: &SourceRegistry) -> Vec<(Section, Option<u64>)> {
+/// Every section an incident's view has, or had when it was last digested, sorted.
+pub fn all_sections(incident: &Incident) -> Vec<Section> {
     let mut sections = vec![
         Section::Location,
         Section::Time,
@@ -188,9 +239,44 @@ pub fn whole_digest(incident: &Incident, registry: &SourceRegistry) -> Vec<(Sect
     );
     sections.sort_unstable();
     sections.dedup();
+    sections
+}
+
+/// The digest of every section of an incident (see [`all_sections`]).
+pub fn whole_digest(incident: &Incident, registry: &SourceRegistry) -> Vec<(Section, Option<u64>)> {
+    let sections = all_sections(incident);
     let mut out = Vec::with_capacity(sections.len());
     section_hashes(incident, registry, &sections, &mut out);
     out
+}
+
+/// The digest hash of each of `sections` (sorted) read from the incident's rendered view: the
+/// same values [`section_hashes`] takes from the state, for when the view is built anyway.
+pub fn view_section_hashes(
+    view: &IncidentView,
+    registry: &SourceRegistry,
+    sections: &[Section],
+    out: &mut Vec<(Section, Option<u64>)>,
+) {
+    for &section in sections {
+        let hash = match section {
+            Section::Location => Some(stable_hash(&view.location)),
+            Section::Time => Some(stable_hash(&view.time)),
+            Section::EventTypes => Some(stable_hash(&view.event_types)),
+            Section::Targets => Some(stable_hash(&view.targets)),
+            Section::Casualties(party, harm) => view
+                .casualties
+                .iter()
+                .find(|e| e.party == party && e.outcome == harm)
+                .map(|e| casualty_fingerprint_of(e, registry.fingerprint())),
+            Section::Responsibility => Some(stable_hash(&view.responsibility)),
+            Section::Cause => Some(stable_hash(&view.cause)),
+            Section::Outcome => Some(stable_hash(&view.outcome)),
+            Section::Grade => Some(stable_hash(&(view.grade, view.independent_claimants))),
+            Section::Evidence => Some(view.evidence.len() as u64),
+        };
+        out.push((section, hash));
+    }
 }
 
 /// The digest hash of each of `sections` (sorted) as the incident now stands, without building
@@ -229,7 +315,9 @@ pub fn section_hashes(
             Section::Time => Some(stable_hash(&time(incident))),
             Section::EventTypes => Some(stable_hash(&p.event_types.iter().collect::<Vec<_>>())),
             Section::Targets => Some(stable_hash(&p.targets.iter().collect::<Vec<_>>())),
-            Section::Casualties(party, harm) => casualty_fingerprint(&claims, party, harm),
+            Section::Casualties(party, harm) => {
+                casualty_fingerprint(&claims, party, harm, registry.fingerprint())
+            }
             Section::Responsibility => cause
                 .as_ref()
                 .map(|c| stable_hash(&responsibility(&claims, c))),

@@ -6,6 +6,8 @@ mod categorical;
 mod grade;
 mod resolve;
 
+use std::hash::{Hash, Hasher};
+
 use crate::core::incident::Incident;
 use crate::core::link::Level;
 use crate::core::model::{
@@ -13,8 +15,6 @@ use crate::core::model::{
     Timestamp,
 };
 use crate::core::registry::SourceRegistry;
-use std::hash::{Hash, Hasher};
-
 use crate::core::update::{stable_hash, stable_hasher, Section};
 use crate::core::view::{
     CasualtyEstimate, CategoricalView, Grade, IncidentView, LocationView, ResponsibilityView,
@@ -77,7 +77,6 @@ fn casualties(claims: &[Resolved<'_>]) -> Vec<CasualtyEstimate> {
 
 /// Hashes one claim of a casualty estimate as the estimate lists it ([`ClaimEntry`]), from the
 /// view or from the state: both must give the same bytes.
-#[allow(clippy::too_many_arguments)]
 fn hash_claim_entry(
     h: &mut impl Hasher,
     claimant: &SourceId,

@@ -241,14 +241,6 @@ pub fn all_sections(incident: &Incident) -> Vec<Section> {
     sections
 }
 
-/// The digest of every section of an incident (see [`all_sections`]).
-pub fn whole_digest(incident: &Incident, registry: &SourceRegistry) -> Vec<(Section, Option<u64>)> {
-    let sections = all_sections(incident);
-    let mut out = Vec::with_capacity(sections.len());
-    section_hashes(incident, registry, &sections, &mut out);
-    out
-}
-
 /// The digest hash of each of `sections` (sorted) read from the incident's rendered view: the
 /// same values [`section_hashes`] takes from the state, for when the view is built anyway.
 pub fn view_section_hashes(

@@ -171,7 +171,7 @@ impl Digest {
             .filter(|(s, h)| h.is_some() && self.0.binary_search_by_key(s, |(x, _)| *x).is_err())
             .count();
         self.0.reserve_exact(added);
-        let mut changed = Vec::new();
+        let mut changed = Vec::with_capacity(fresh.len());
         for &(section, hash) in fresh {
             match (self.0.binary_search_by_key(&section, |(s, _)| *s), hash) {
                 (Ok(i), Some(h)) => {

@@ -1,8 +1,8 @@
 //! The overall grade of an incident, in the spirit of Airwars. Reasons: `docs/reconciliation.md`.
 
 use super::categorical::two_or_more;
-use super::resolve::{independent_count, Resolved};
-use crate::core::model::{Assertion, Stance};
+use super::resolve::Resolved;
+use crate::core::model::{Assertion, SourceId, Stance};
 use crate::core::view::Grade;
 
 /// Whether responsibility, cause or outcome is contested, read straight from the claims: the
@@ -24,18 +24,39 @@ pub fn contested(claims: &[Resolved<'_>]) -> bool {
 }
 
 /// Grades an incident from its standing claims, given whether any categorical field is
-/// contested.
-pub fn grade(claims: &[Resolved<'_>], contested: bool) -> Grade {
-    if contested {
-        return Grade::Contested;
+/// contested, and counts its independent claimants: the grade section of the view.
+pub fn grade(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
+    // One pass over the claims: each independence group once, with whether a non-party
+    // claimant speaks in it. Claims come sorted by claimant, so a claim usually shares its
+    // group with the claim before it, and the list of groups is searched only on a change.
+    let mut groups: Vec<(&SourceId, bool)> = Vec::with_capacity(claims.len());
+    let mut last = usize::MAX;
+    let mut authority = false;
+    for c in claims {
+        let root = c.root();
+        let found = match groups.get(last) {
+            Some((r, _)) if *r == root => Some(last),
+            _ => groups.iter().position(|(r, _)| *r == root),
+        };
+        let i = found.unwrap_or_else(|| {
+            groups.push((root, false));
+            groups.len() - 1
+        });
+        if !c.is_party() {
+            groups[i].1 = true;
+            authority |= c.source.kind.is_authority();
+        }
+        last = i;
     }
-    let non_party = || claims.iter().filter(|c| !c.is_party());
-    let independent = independent_count(non_party());
-    if independent >= 2 && non_party().any(|c| c.source.kind.is_authority()) {
+    let independent = groups.iter().filter(|(_, non_party)| *non_party).count();
+    let grade = if contested {
+        Grade::Contested
+    } else if independent >= 2 && authority {
         Grade::Confirmed
     } else if independent >= 2 {
         Grade::Fair
     } else {
         Grade::Weak
-    }
+    };
+    (grade, u32::try_from(groups.len()).unwrap_or(u32::MAX))
 }

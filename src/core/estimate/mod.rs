@@ -17,11 +17,10 @@ use crate::core::model::{
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{stable_hash, stable_hasher, Section};
 use crate::core::view::{
-    CasualtyEstimate, CategoricalView, Grade, IncidentView, LocationView, ResponsibilityView,
-    TimeView,
+    CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
 };
 
-use resolve::{independent_count, Resolved};
+use resolve::Resolved;
 
 fn names(incident: &Incident, level: Level) -> Vec<Name> {
     let mut v: Vec<Name> = incident
@@ -178,14 +177,6 @@ fn responsibility(claims: &[Resolved<'_>], cause: &CategoricalView<Cause>) -> Re
     )
 }
 
-/// The grade section's value: the grade and the count of independent claimants.
-fn grade_of(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
-    (
-        grade::grade(claims, contested),
-        independent_count(claims.iter()),
-    )
-}
-
 /// Computes the reconciled view of an incident.
 pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
     let claims = resolve::resolve(incident, registry);
@@ -193,7 +184,7 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
     let outcome = outcome(&claims);
     let responsibility = responsibility(&claims, &cause);
     let contested = responsibility.contested || cause.contested || outcome.contested;
-    let (grade, independent_claimants) = grade_of(&claims, contested);
+    let (grade, independent_claimants) = grade::grade(&claims, contested);
     let p = &incident.profile;
     IncidentView {
         incident_id: incident.id.clone(),
@@ -314,7 +305,10 @@ pub fn section_hashes(
                 .map(|c| stable_hash(&responsibility(&claims, c))),
             Section::Cause => cause.as_ref().map(stable_hash),
             Section::Outcome => Some(stable_hash(&outcome(&claims))),
-            Section::Grade => Some(stable_hash(&grade_of(&claims, grade::contested(&claims)))),
+            Section::Grade => Some(stable_hash(&grade::grade(
+                &claims,
+                grade::contested(&claims),
+            ))),
             // Evidence only grows (a report is linked once, and merges add to it), so its size
             // changes exactly when it does.
             Section::Evidence => Some(incident.evidence.len() as u64),

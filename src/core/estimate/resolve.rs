@@ -43,23 +43,23 @@ impl Resolved<'_> {
 
 /// Resolves every standing claim of an incident, in the incident's claim order.
 pub fn resolve<'a>(incident: &'a Incident, registry: &SourceRegistry) -> Vec<Resolved<'a>> {
-    incident
-        .standing_claims()
-        .map(|record| {
-            let source = if registry.is_empty() {
-                Cow::Borrowed(&*record.claimant)
-            } else {
-                Cow::Owned(registry.resolve(&record.claimant))
-            };
-            let credibility = registry.credibility(&source);
-            Resolved {
-                record,
-                assertion: &record.assertion,
-                source,
-                credibility,
-            }
-        })
-        .collect()
+    // Sized once: a filtered iterator would grow the list several times.
+    let mut out = Vec::with_capacity(incident.claims.len());
+    out.extend(incident.standing_claims().map(|record| {
+        let source = if registry.is_empty() {
+            Cow::Borrowed(&*record.claimant)
+        } else {
+            Cow::Owned(registry.resolve(&record.claimant))
+        };
+        let credibility = registry.credibility(&source);
+        Resolved {
+            record,
+            assertion: &record.assertion,
+            source,
+            credibility,
+        }
+    }));
+    out
 }
 
 /// Sum over independence groups of the highest credibility in each group.

@@ -11,8 +11,8 @@ use std::hash::{Hash, Hasher};
 use crate::core::incident::Incident;
 use crate::core::link::Level;
 use crate::core::model::{
-    Assertion, AttackOutcome, Cause, Harm, Name, Party, Quantity, ReportId, SourceId, SourceKind,
-    Timestamp,
+    ActorId, Assertion, AttackOutcome, Cause, Harm, Name, Party, Quantity, ReportId, SourceId,
+    SourceKind, Stance, Timestamp,
 };
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{stable_hash, stable_hasher, Section};
@@ -147,34 +147,60 @@ fn casualty_fingerprint_of(e: &CasualtyEstimate, registry: u64) -> u64 {
     h.finish()
 }
 
+fn cause_items<'a>(
+    claims: &'a [Resolved<'a>],
+) -> impl Iterator<Item = (&'a Resolved<'a>, Cause)> + Clone {
+    claims.iter().filter_map(|c| match c.assertion {
+        Assertion::Cause { cause } => Some((c, *cause)),
+        _ => None,
+    })
+}
+
+fn outcome_items<'a>(
+    claims: &'a [Resolved<'a>],
+) -> impl Iterator<Item = (&'a Resolved<'a>, AttackOutcome)> + Clone {
+    claims.iter().filter_map(|c| match c.assertion {
+        Assertion::Outcome { outcome } => Some((c, *outcome)),
+        _ => None,
+    })
+}
+
+fn responsibility_items<'a>(
+    claims: &'a [Resolved<'a>],
+) -> impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone {
+    claims.iter().filter_map(|c| match c.assertion {
+        Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
+        _ => None,
+    })
+}
+
 fn cause(claims: &[Resolved<'_>]) -> CategoricalView<Cause> {
-    categorical::categorical(
-        claims.iter().filter_map(|c| match c.assertion {
-            Assertion::Cause { cause } => Some((c, *cause)),
-            _ => None,
-        }),
-        Cause::is_assertion,
-    )
+    categorical::categorical(cause_items(claims), Cause::is_assertion)
 }
 
 fn outcome(claims: &[Resolved<'_>]) -> CategoricalView<AttackOutcome> {
-    categorical::categorical(
-        claims.iter().filter_map(|c| match c.assertion {
-            Assertion::Outcome { outcome } => Some((c, *outcome)),
-            _ => None,
-        }),
-        |_| true,
-    )
+    categorical::categorical(outcome_items(claims), |_| true)
 }
 
 fn responsibility(claims: &[Resolved<'_>], cause: &CategoricalView<Cause>) -> ResponsibilityView {
-    categorical::responsibility(
-        claims.iter().filter_map(|c| match c.assertion {
-            Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
-            _ => None,
-        }),
-        cause,
-    )
+    categorical::responsibility(responsibility_items(claims), cause)
+}
+
+/// The digest of the responsibility section, without building it or the cause it reads: only
+/// whether a non-party claimant gives a non-hostile cause or an accident matters of the cause.
+fn responsibility_digest(claims: &[Resolved<'_>]) -> u64 {
+    let non_hostile_said = claims.iter().any(|c| {
+        !c.is_party()
+            && matches!(
+                c.assertion,
+                Assertion::Cause {
+                    cause: Cause::NonHostile | Cause::Accident
+                }
+            )
+    });
+    categorical::responsibility_digest(responsibility_items(claims), non_hostile_said, || {
+        cause(claims)
+    })
 }
 
 /// Computes the reconciled view of an incident.
@@ -287,9 +313,6 @@ pub fn section_hashes(
     } else {
         Vec::new()
     };
-    let has = |s: Section| sections.contains(&s);
-    // The cause is computed once: responsibility reads it.
-    let cause = (has(Section::Cause) || has(Section::Responsibility)).then(|| cause(&claims));
     let p = &incident.profile;
     for &section in sections {
         let hash = match section {
@@ -300,11 +323,15 @@ pub fn section_hashes(
             Section::Casualties(party, harm) => {
                 casualty_fingerprint(&claims, party, harm, registry.fingerprint())
             }
-            Section::Responsibility => cause
-                .as_ref()
-                .map(|c| stable_hash(&responsibility(&claims, c))),
-            Section::Cause => cause.as_ref().map(stable_hash),
-            Section::Outcome => Some(stable_hash(&outcome(&claims))),
+            Section::Responsibility => Some(responsibility_digest(&claims)),
+            Section::Cause => Some(categorical::categorical_digest(
+                cause_items(&claims),
+                Cause::is_assertion,
+            )),
+            Section::Outcome => Some(categorical::categorical_digest(
+                outcome_items(&claims),
+                |_| true,
+            )),
             Section::Grade => Some(stable_hash(&grade::grade(
                 &claims,
                 grade::contested(&claims),

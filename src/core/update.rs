@@ -36,6 +36,24 @@ pub enum Section {
 }
 
 impl Section {
+    /// The section's place in the order of sections, as a number: the derived order, cheaper
+    /// to compare.
+    pub fn rank(self) -> u32 {
+        let (variant, detail) = match self {
+            Self::Location => (0, 0),
+            Self::Time => (1, 0),
+            Self::EventTypes => (2, 0),
+            Self::Targets => (3, 0),
+            Self::Casualties(p, h) => (4, ((p as u32) << 8) | h as u32),
+            Self::Responsibility => (5, 0),
+            Self::Cause => (6, 0),
+            Self::Outcome => (7, 0),
+            Self::Grade => (8, 0),
+            Self::Evidence => (9, 0),
+        };
+        (variant << 16) | detail
+    }
+
     /// The path named in an update's `changes`, e.g. `casualties.military.killed`.
     pub fn path(self) -> String {
         let name = match self {
@@ -165,30 +183,47 @@ impl Digest {
     /// Takes in fresh hashes of some sections (sorted; `None` for a section the view no longer
     /// has) and returns those that changed, in section order.
     pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)]) -> Vec<Section> {
+        // Both lists are sorted, so one walk over each finds every section; sections compare
+        // as small integers ([`Section::rank`]), cheaper than the derived order.
+        let digest = &mut self.0;
+        let mut added = 0;
+        let mut i = 0;
+        for (section, hash) in fresh {
+            let rank = section.rank();
+            while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
+                i += 1;
+            }
+            let present = digest.get(i).is_some_and(|(s, _)| s == section);
+            added += usize::from(hash.is_some() && !present);
+        }
         // Sized once: a digest is kept per incident, so it carries no spare room.
-        let added = fresh
-            .iter()
-            .filter(|(s, h)| h.is_some() && self.0.binary_search_by_key(s, |(x, _)| *x).is_err())
-            .count();
-        self.0.reserve_exact(added);
+        digest.reserve_exact(added);
         let mut changed = Vec::with_capacity(fresh.len());
+        let mut i = 0;
         for &(section, hash) in fresh {
-            match (self.0.binary_search_by_key(&section, |(s, _)| *s), hash) {
-                (Ok(i), Some(h)) => {
-                    if self.0[i].1 != h {
-                        self.0[i].1 = h;
+            let rank = section.rank();
+            while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
+                i += 1;
+            }
+            let present = digest.get(i).is_some_and(|(s, _)| *s == section);
+            match (present, hash) {
+                (true, Some(h)) => {
+                    if digest[i].1 != h {
+                        digest[i].1 = h;
                         changed.push(section);
                     }
+                    i += 1;
                 }
-                (Ok(i), None) => {
-                    self.0.remove(i);
+                (true, None) => {
+                    digest.remove(i);
                     changed.push(section);
                 }
-                (Err(i), Some(h)) => {
-                    self.0.insert(i, (section, h));
+                (false, Some(h)) => {
+                    digest.insert(i, (section, h));
                     changed.push(section);
+                    i += 1;
                 }
-                (Err(_), None) => {}
+                (false, None) => {}
             }
         }
         changed
@@ -287,5 +322,76 @@ impl Update {
             caused_by,
             merge,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_section() -> Vec<Section> {
+        use crate::core::model::{Harm as H, Party as P};
+        // Every variant, so a new one added without a rank fails the test below.
+        let mut all = vec![
+            Section::Location,
+            Section::Time,
+            Section::EventTypes,
+            Section::Targets,
+        ];
+        for p in [
+            P::Civilians,
+            P::Military,
+            P::SecurityForces,
+            P::ArmedGroup,
+            P::Attackers,
+            P::Unknown,
+        ] {
+            for h in [H::Killed, H::Wounded, H::Missing, H::Captured] {
+                all.push(Section::Casualties(p, h));
+            }
+        }
+        all.extend([
+            Section::Responsibility,
+            Section::Cause,
+            Section::Outcome,
+            Section::Grade,
+            Section::Evidence,
+        ]);
+        all
+    }
+
+    #[test]
+    fn rank_orders_sections_as_their_derived_order() {
+        let all = every_section();
+        for a in &all {
+            for b in &all {
+                assert_eq!(a.cmp(b), a.rank().cmp(&b.rank()), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn refresh_adds_updates_and_removes_sections() {
+        let c = Section::Casualties(Party::Civilians, Harm::Killed);
+        let m = Section::Casualties(Party::Military, Harm::Wounded);
+        let mut d = Digest(vec![(Section::Location, 1), (c, 2), (Section::Grade, 3)]);
+        let changed = d.refresh(&[
+            (Section::Location, Some(1)),
+            (c, None),
+            (m, Some(5)),
+            (Section::Grade, Some(4)),
+            (Section::Evidence, Some(6)),
+        ]);
+        assert_eq!(changed, vec![c, m, Section::Grade, Section::Evidence]);
+        assert_eq!(
+            d.0,
+            vec![
+                (Section::Location, 1),
+                (m, 5),
+                (Section::Grade, 4),
+                (Section::Evidence, 6)
+            ]
+        );
+        assert!(d.refresh(&[(c, None), (m, Some(5))]).is_empty());
     }
 }

@@ -133,16 +133,7 @@ impl Incident {
             touched.push(Section::Evidence);
         }
         // The list grows once per report, not once per claim: each growth is a reallocation.
-        // (A report naming one field twice leaves a slot spare until the next compaction.)
-        let new_fields = report
-            .claims
-            .iter()
-            .filter(|c| {
-                let key = (&c.claimant.id, c.assertion.field_ref());
-                self.claims.binary_search_by(|r| r.key().cmp(&key)).is_err()
-            })
-            .count();
-        self.claims.reserve_exact(new_fields);
+        self.claims.reserve_exact(report.claims.len());
         for claim in &report.claims {
             let record = ClaimRecord::from_claim(claim, &report.report_id, interner);
             let field = record.assertion.field_ref();
@@ -160,6 +151,11 @@ impl Incident {
                 // The grade and the count of independent claimants read every claim.
                 touched.push(Section::Grade);
             }
+        }
+        // Claims that superseded standing ones left their slots spare: give them back, as
+        // incidents are many. (Rare: most claims are new.)
+        if self.claims.capacity() > self.claims.len() {
+            self.claims.shrink_to_fit();
         }
     }
 

@@ -1,7 +1,7 @@
 //! The incident aggregate: idempotence, corrections by `published_at`, retractions, relays,
 //! party claims, qualifiers and vague words, categorical fields and grades.
 
-use reckon::core::model::{Harm, Party, Report};
+use reckon::core::model::{Harm, Party, Report, SourceKind};
 use reckon::core::registry::SourceRegistry;
 use reckon::core::update::Update;
 use reckon::core::view::{CasualtyEstimate, Grade, IncidentView};
@@ -323,6 +323,44 @@ fn the_most_credible_non_party_source_sets_best() {
         civilians_killed(&e.views()[0]).best.as_ref().unwrap().value,
         20
     );
+}
+
+#[test]
+fn a_registered_kind_and_affiliation_override_what_reports_say() {
+    let claims = || {
+        vec![
+            killed(claimant("islamic-state", "perpetrator"), exact(30)),
+            killed(claimant("amaq", "independent_media"), exact(30)),
+        ]
+    };
+    let (_, plain) = fold(&[report("r1", 0, media("daily"), claims())]);
+    let e = civilians_killed(&plain);
+    assert_eq!((e.claimants, e.party_claims_only), (2, false));
+    assert_eq!(plain.independent_claimants, 2);
+
+    // The operator knows better: Amaq is the perpetrator's own media.
+    let registry = SourceRegistry::from_json(
+        r#"[{"id":"amaq","kind":"perpetrator_media","affiliated_with":"islamic-state"}]"#,
+    )
+    .unwrap();
+    let mut engine = Engine::new(registry);
+    engine.apply(&report("r1", 0, media("daily"), claims()));
+    let view = &engine.views()[0];
+    let e = civilians_killed(view);
+    assert_eq!(
+        (e.claimants, e.party_claims_only, e.confirmed),
+        (1, true, false),
+        "one party, speaking twice"
+    );
+    let amaq = e
+        .claims
+        .iter()
+        .find(|c| c.claimant.as_str() == "amaq")
+        .unwrap();
+    assert_eq!(amaq.claimant_kind, SourceKind::PerpetratorMedia);
+    assert!(amaq.party_claim);
+    assert_eq!(view.independent_claimants, 1);
+    assert_eq!(view.grade, Grade::Weak);
 }
 
 #[test]

@@ -82,6 +82,14 @@ impl SourceRegistry {
         self.entries.is_empty()
     }
 
+    /// The entry registered for a source id, if any.
+    pub fn entry(&self, id: &SourceId) -> Option<&RegisteredSource> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        self.entries.get(id)
+    }
+
     /// The source as reconciliation sees it: registered kind and affiliation applied.
     pub fn resolve(&self, source: &Source) -> Source {
         match self.entries.get(&source.id) {

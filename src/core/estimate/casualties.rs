@@ -113,7 +113,7 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
             .filter_map(|c| match c.assertion {
                 Assertion::Casualties { count, .. } => Some(ClaimEntry {
                     claimant: c.claimant().clone(),
-                    claimant_kind: c.source.kind,
+                    claimant_kind: c.kind,
                     party_claim: c.is_party(),
                     count: *count,
                     stated_at: c.record.stated_at,

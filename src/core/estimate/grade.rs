@@ -44,7 +44,7 @@ pub fn grade(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
         });
         if !c.is_party() {
             groups[i].1 = true;
-            authority |= c.source.kind.is_authority();
+            authority |= c.kind.is_authority();
         }
         last = i;
     }

@@ -113,7 +113,7 @@ fn casualty_fingerprint(
             if *p == party && *o == harm {
                 any = true;
                 let r = c.record;
-                let kind = c.source.kind;
+                let kind = c.kind;
                 hash_claim_entry(
                     &mut h,
                     c.claimant(),

@@ -1,20 +1,21 @@
 //! Claims as estimation sees them: the claimant resolved through the source registry, with its
 //! credibility and whether it is a party.
 
-use std::borrow::Cow;
-
 use crate::core::incident::{ClaimRecord, Incident};
-use crate::core::model::{Assertion, Source, SourceId};
+use crate::core::model::{Assertion, SourceId, SourceKind};
 use crate::core::registry::SourceRegistry;
 
-/// A standing claim with its claimant resolved.
+/// A standing claim with its claimant resolved through the registry. Everything is borrowed
+/// from the incident or the registry: claims are resolved on every report that touches them.
 pub struct Resolved<'a> {
     /// The stored statement.
     pub record: &'a ClaimRecord,
     /// What it asserts.
     pub assertion: &'a Assertion,
-    /// The claimant after the registry.
-    pub source: Cow<'a, Source>,
+    /// The claimant's kind, after the registry.
+    pub kind: SourceKind,
+    /// The claimant's independence group, after the registry.
+    root: &'a SourceId,
     /// The claimant's credibility in percent.
     pub credibility: u8,
 }
@@ -22,17 +23,17 @@ pub struct Resolved<'a> {
 impl Resolved<'_> {
     /// Whether this is a party claim.
     pub fn is_party(&self) -> bool {
-        self.source.kind.is_party()
+        self.kind.is_party()
     }
 
-    /// The claimant's independence group.
+    /// The claimant's independence group: its affiliation if it has one.
     pub fn root(&self) -> &SourceId {
-        self.source.independence_root()
+        self.root
     }
 
     /// The claimant's id.
     pub fn claimant(&self) -> &SourceId {
-        &self.source.id
+        &self.record.claimant.id
     }
 
     /// Credibility as a weight; never zero, so every claim takes part in a median.
@@ -41,21 +42,28 @@ impl Resolved<'_> {
     }
 }
 
-/// Resolves every standing claim of an incident, in the incident's claim order.
-pub fn resolve<'a>(incident: &'a Incident, registry: &SourceRegistry) -> Vec<Resolved<'a>> {
+/// Resolves every standing claim of an incident, in the incident's claim order: the
+/// registered kind, affiliation and credibility override what the claim says of its claimant
+/// (the same rules as [`SourceRegistry::resolve`] and [`SourceRegistry::credibility`]).
+pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Vec<Resolved<'a>> {
     // Sized once: a filtered iterator would grow the list several times.
     let mut out = Vec::with_capacity(incident.claims.len());
     out.extend(incident.standing_claims().map(|record| {
-        let source = if registry.is_empty() {
-            Cow::Borrowed(&*record.claimant)
-        } else {
-            Cow::Owned(registry.resolve(&record.claimant))
-        };
-        let credibility = registry.credibility(&source);
+        let source = &*record.claimant;
+        let entry = registry.entry(&source.id);
+        let kind = entry.and_then(|e| e.kind).unwrap_or(source.kind);
+        let root = entry
+            .and_then(|e| e.affiliated_with.as_ref())
+            .or(source.affiliated_with.as_ref())
+            .unwrap_or(&source.id);
+        let credibility = entry
+            .and_then(|e| e.credibility)
+            .unwrap_or_else(|| kind.default_credibility());
         Resolved {
             record,
             assertion: &record.assertion,
-            source,
+            kind,
+            root,
             credibility,
         }
     }));

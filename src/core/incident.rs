@@ -29,7 +29,14 @@ pub struct ClaimRecord {
 }
 
 impl ClaimRecord {
-    fn from_claim(claim: &Claim, report_id: &ReportId, interner: &mut Interner) -> Self {
+    /// The record of a claim; `claimant` is the shared copy of its claimant when the caller
+    /// has one at hand, else it is interned.
+    fn from_claim(
+        claim: &Claim,
+        report_id: &ReportId,
+        claimant: Option<Arc<Source>>,
+        interner: &mut Interner,
+    ) -> Self {
         let assertion = match &claim.assertion {
             Assertion::Responsibility { actor, stance } => Assertion::Responsibility {
                 actor: interner.actor_id(actor),
@@ -38,7 +45,7 @@ impl ClaimRecord {
             a => a.clone(),
         };
         Self {
-            claimant: interner.source(&claim.claimant),
+            claimant: claimant.unwrap_or_else(|| interner.source(&claim.claimant)),
             stated_at: claim.stated_at,
             report_id: report_id.clone(),
             assertion,
@@ -135,8 +142,7 @@ impl Incident {
         // The list grows once per report, not once per claim: each growth is a reallocation.
         self.claims.reserve_exact(report.claims.len());
         for claim in &report.claims {
-            let record = ClaimRecord::from_claim(claim, &report.report_id, interner);
-            let field = record.assertion.field_ref();
+            let field = claim.assertion.field_ref();
             let sections = match field {
                 FieldRef::Casualties { party, outcome } => {
                     [Some(Section::Casualties(party, outcome)), None]
@@ -146,7 +152,7 @@ impl Incident {
                 FieldRef::Cause => [Some(Section::Cause), Some(Section::Responsibility)],
                 FieldRef::Outcome => [Some(Section::Outcome), None],
             };
-            if self.upsert(record) {
+            if self.add_claim(claim, &report.report_id, interner) {
                 touched.extend(sections.into_iter().flatten());
                 // The grade and the count of independent claimants read every claim.
                 touched.push(Section::Grade);
@@ -176,6 +182,36 @@ impl Incident {
                 true
             }
         }
+    }
+
+    /// Keeps a report's claim if it supersedes the claimant's standing statement on the field;
+    /// says whether it did. One search finds both the claim's place and, next to it, any
+    /// record of the same claimant, whose shared copy of the claimant saves interning it.
+    fn add_claim(&mut self, claim: &Claim, report_id: &ReportId, interner: &mut Interner) -> bool {
+        let key = (&claim.claimant.id, claim.assertion.field_ref());
+        let found = self.claims.binary_search_by(|r| r.key().cmp(&key));
+        if let Ok(i) = found {
+            let standing = &self.claims[i];
+            if (claim.stated_at, report_id) <= (standing.stated_at, &standing.report_id) {
+                return false;
+            }
+        }
+        let at = found.unwrap_or_else(|i| i);
+        let claimant = [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.claims.get(i))
+            .find(|r| *r.claimant == claim.claimant)
+            .map(|r| r.claimant.clone());
+        let record = ClaimRecord::from_claim(claim, report_id, claimant, interner);
+        match found {
+            Ok(i) => self.claims[i] = record,
+            Err(i) => {
+                self.claims.reserve_exact(1);
+                self.claims.insert(i, record);
+            }
+        }
+        true
     }
 
     /// Keeps `record` if it supersedes the claimant's standing statement on the field; says

@@ -318,7 +318,7 @@ impl Profile {
     }
 
     /// The names at one level.
-    pub fn names_at(&self, level: Level) -> impl Iterator<Item = &PlaceName> {
+    pub fn names_at(&self, level: Level) -> impl Iterator<Item = &PlaceName> + Clone {
         self.names.iter().filter(move |n| n.level == level)
     }
 

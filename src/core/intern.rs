@@ -5,7 +5,7 @@
 use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::core::model::{normalise_name, ActorId, Location, Name, Source, SourceId};
+use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, Source, SourceId};
 
 /// The interning tables of one engine.
 #[derive(Debug, Default)]
@@ -15,8 +15,11 @@ pub struct Interner {
     /// Admin-area name -> normalised key. Few distinct areas recur in every report, so their
     /// normalisation (transliteration, splitting) is done once.
     areas: HashMap<Arc<str>, Arc<str>>,
-    /// (country, admin1) -> region key.
-    regions: HashMap<(String, Option<Arc<str>>), Arc<str>>,
+    /// Admin1 name -> (country, region key): looked up by the borrowed name, so a lookup builds
+    /// nothing. One name rarely recurs in more than a few countries.
+    regions: HashMap<Arc<str>, Vec<(CountryCode, Arc<str>)>>,
+    /// Country -> region key of locations without admin1.
+    countries: HashMap<CountryCode, Arc<str>>,
 }
 
 impl Interner {
@@ -58,15 +61,24 @@ impl Interner {
 
     /// The region key of a location, computed once per distinct country and admin1.
     pub fn region_key(&mut self, loc: &Location) -> Arc<str> {
-        let lookup = (
-            loc.country.as_str().to_string(),
-            loc.admin1.as_ref().map(|a| a.arc().clone()),
-        );
-        if let Some(k) = self.regions.get(&lookup) {
-            return k.clone();
+        let Some(admin1) = &loc.admin1 else {
+            if let Some(k) = self.countries.get(&loc.country) {
+                return k.clone();
+            }
+            let key = self.text(&Arc::from(loc.region_key()));
+            self.countries.insert(loc.country, key.clone());
+            return key;
+        };
+        if let Some(known) = self.regions.get(admin1.as_str()) {
+            if let Some((_, k)) = known.iter().find(|(c, _)| *c == loc.country) {
+                return k.clone();
+            }
         }
         let key = self.text(&Arc::from(loc.region_key()));
-        self.regions.insert(lookup, key.clone());
+        self.regions
+            .entry(admin1.arc().clone())
+            .or_default()
+            .push((loc.country, key.clone()));
         key
     }
 

@@ -3,6 +3,7 @@
 //! its own copy of every string alive in the state.
 
 use foldhash::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, Source, SourceId};
@@ -20,7 +21,18 @@ pub struct Interner {
     regions: HashMap<Arc<str>, Vec<(CountryCode, Arc<str>)>>,
     /// Country -> region key of locations without admin1.
     countries: HashMap<CountryCode, Arc<str>>,
+    /// Place name -> normalised key, for the names seen last: direct-mapped by a hash of the
+    /// name, [`PLACE_SLOTS`] slots, allocated at the first place. Place names are too many to
+    /// keep every one, but a place recurs in reports close together. Both texts are interned,
+    /// so a slot holds no string of its own.
+    places: Box<[PlaceSlot]>,
 }
+
+/// A slot of the place-name memo: a name and its key.
+type PlaceSlot = Option<(Name, Arc<str>)>;
+
+/// Slots of the place-name memo (a power of two): its memory is fixed, ~64 KiB per engine.
+const PLACE_SLOTS: usize = 2048;
 
 impl Interner {
     /// The shared copy of a text.
@@ -56,6 +68,26 @@ impl Interner {
         }
         let key = self.text(&Arc::from(normalise_name(n.as_str())));
         self.areas.insert(n.arc().clone(), key.clone());
+        key
+    }
+
+    /// The normalised comparison key of a place name ([`normalise_name`]), remembered for
+    /// recent names.
+    pub fn place_key(&mut self, n: &Name) -> Arc<str> {
+        if self.places.is_empty() {
+            self.places = vec![None; PLACE_SLOTS].into_boxed_slice();
+        }
+        // Any hash does: the memo only saves work, it never changes a key.
+        let hash = foldhash::fast::FixedState::default().hash_one(n.as_str());
+        let slot = (hash as usize) & (PLACE_SLOTS - 1);
+        if let Some((name, key)) = &self.places[slot] {
+            if name.as_str() == n.as_str() {
+                return key.clone();
+            }
+        }
+        let key = self.text(&Arc::from(normalise_name(n.as_str())));
+        let name = self.name(n);
+        self.places[slot] = Some((name, key.clone()));
         key
     }
 

@@ -9,8 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::intern::Interner;
 use crate::core::model::{
-    normalise_name, Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision,
-    Timestamp,
+    Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision, Timestamp,
 };
 
 /// The level of a named area.
@@ -37,14 +36,6 @@ pub struct PlaceName {
 }
 
 impl PlaceName {
-    fn new(level: Level, display: &Name) -> Self {
-        Self {
-            level,
-            key: Arc::from(normalise_name(display.as_str())),
-            display: display.clone(),
-        }
-    }
-
     fn interned(&self, interner: &mut Interner) -> Self {
         Self {
             level: self.level,
@@ -180,13 +171,13 @@ impl Features {
         ]
         .into_iter()
         .filter_map(|(level, n)| {
-            n.as_ref().map(|n| match level {
-                Level::Place => PlaceName::new(level, n),
-                _ => PlaceName {
-                    level,
-                    key: interner.area_key(n),
-                    display: n.clone(),
+            n.as_ref().map(|n| PlaceName {
+                level,
+                key: match level {
+                    Level::Place => interner.place_key(n),
+                    _ => interner.area_key(n),
                 },
+                display: n.clone(),
             })
         })
         // A name made only of generic words ("district") names nothing.

@@ -32,10 +32,11 @@ pub struct Engine {
     seen: HashMap<u64, u32>,
     seen_exact: HashSet<ReportId>,
     regions: HashMap<std::sync::Arc<str>, u32>,
-    /// (region, day) -> incidents that can be found on that day.
-    index: HashMap<(u32, i64), Vec<u32>>,
+    /// (region, day) -> incidents that can be found on that day. Days are `i32` (see [`day`]):
+    /// the index and the ranges below hold one entry per region-day and per incident.
+    index: HashMap<(u32, i32), Vec<u32>>,
     /// Per incident, the day range it is registered for in `index`.
-    registered: Vec<Option<(i64, i64)>>,
+    registered: Vec<Option<(i32, i32)>>,
     /// Per incident, whether its digest must be taken whole at the next report (restored).
     stale: Vec<bool>,
     /// Scratch lists reused from report to report.
@@ -460,8 +461,8 @@ impl Engine {
         let w = f.precision.link_window_ms();
         let t = f.occurred_at.millis();
         let (lo, hi) = (
-            t.saturating_sub(w).div_euclid(crate::core::model::DAY_MS),
-            t.saturating_add(w).div_euclid(crate::core::model::DAY_MS),
+            day(t.saturating_sub(w).div_euclid(crate::core::model::DAY_MS)),
+            day(t.saturating_add(w).div_euclid(crate::core::model::DAY_MS)),
         );
         for day in lo..=hi {
             if let Some(list) = self.index.get(&(*region, day)) {
@@ -562,6 +563,7 @@ impl Engine {
             return;
         }
         let (lo, hi) = inc.profile.day_range();
+        let (lo, hi) = (day(lo), day(hi));
         let old = self.registered[idx];
         // Most reports do not widen the range; the region was numbered at the first register.
         if old.is_some_and(|(a, b)| a <= lo && hi <= b) {
@@ -585,4 +587,10 @@ impl Engine {
         let merged = old.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
         self.registered[idx] = Some(merged);
     }
+}
+
+/// A day number of the linking index as `i32`. Event times lie in 1900..=2100 and link windows
+/// span weeks, so every day fits; the clamp only keeps a corrupt value from wrapping.
+fn day(d: i64) -> i32 {
+    d.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }

@@ -32,15 +32,20 @@ pub struct Engine {
     seen: HashMap<u64, u32>,
     seen_exact: HashSet<ReportId>,
     regions: HashMap<std::sync::Arc<str>, u32>,
-    /// (region, day) -> incidents that can be found on that day.
-    index: HashMap<(u32, i64), Vec<u32>>,
+    /// (region, day) -> incidents that can be found on that day. Days are `i32` (see [`day`]):
+    /// the index and the ranges below hold one entry per region-day and per incident.
+    index: HashMap<(u32, i32), Vec<u32>>,
     /// Per incident, the day range it is registered for in `index`.
-    registered: Vec<Option<(i64, i64)>>,
+    registered: Vec<Option<(i32, i32)>>,
     /// Per incident, whether its digest must be taken whole at the next report (restored).
     stale: Vec<bool>,
     /// Scratch lists reused from report to report.
     touched: Vec<Section>,
     fresh: Vec<(Section, Option<u64>)>,
+    /// Scratch lists of linking, reused from report to report: the incidents the index reaches,
+    /// and those that scored.
+    reach: Vec<u32>,
+    scored: Vec<(i32, usize)>,
 }
 
 /// What applying one report did, before its updates are rendered. Borrows the engine, so the
@@ -364,7 +369,18 @@ impl Engine {
     }
 
     fn place(&mut self, report: &Report, f: &Features) -> Placement {
-        let scored = self.candidates(f);
+        // The scratch lists are taken out of the engine while it is borrowed to score.
+        let mut reach = std::mem::take(&mut self.reach);
+        let mut scored = std::mem::take(&mut self.scored);
+        self.candidates(f, &mut reach, &mut scored);
+        let placement = self.choose(report, f, &scored);
+        self.reach = reach;
+        self.scored = scored;
+        placement
+    }
+
+    /// Where a report goes, given the incidents it scored against.
+    fn choose(&mut self, report: &Report, f: &Features, scored: &[(i32, usize)]) -> Placement {
         if let Some(explicit) = &report.incident.incident_id {
             let target = match self.resolve(explicit) {
                 Some(i) => i,
@@ -373,7 +389,7 @@ impl Engine {
                     self.insert(inc)
                 }
             };
-            let absorb = self.mergeable(target, &scored);
+            let absorb = self.mergeable(target, scored);
             return Placement { target, absorb };
         }
         let best = scored
@@ -393,14 +409,10 @@ impl Engine {
             };
         };
         // Survivor of a merge: the explicit incident if there is one, else the earliest opened.
-        let strong: Vec<usize> = scored
+        let target = scored
             .iter()
             .filter(|(s, _)| *s >= MERGE_THRESHOLD)
             .map(|(_, i)| *i)
-            .collect();
-        let target = strong
-            .iter()
-            .copied()
             .min_by(|a, b| {
                 let (x, y) = (&self.incidents[*a], &self.incidents[*b]);
                 y.explicit
@@ -408,7 +420,7 @@ impl Engine {
                     .then_with(|| x.opened.cmp(&y.opened))
             })
             .unwrap_or(best);
-        let absorb = self.mergeable(target, &scored);
+        let absorb = self.mergeable(target, scored);
         Placement { target, absorb }
     }
 
@@ -438,45 +450,76 @@ impl Engine {
         out
     }
 
-    /// Scores every standing incident the index can reach from the report's time window.
-    fn candidates(&self, f: &Features) -> Vec<(i32, usize)> {
+    /// Scores every standing incident the index can reach from the report's time window, into
+    /// `scored`; `reach` is scratch.
+    fn candidates(&self, f: &Features, reach: &mut Vec<u32>, scored: &mut Vec<(i32, usize)>) {
+        reach.clear();
+        scored.clear();
         let Some(region) = self.regions.get(&*f.region) else {
-            return Vec::new();
+            return;
         };
         let w = f.precision.link_window_ms();
         let t = f.occurred_at.millis();
         let (lo, hi) = (
-            t.saturating_sub(w).div_euclid(crate::core::model::DAY_MS),
-            t.saturating_add(w).div_euclid(crate::core::model::DAY_MS),
+            day(t.saturating_sub(w).div_euclid(crate::core::model::DAY_MS)),
+            day(t.saturating_add(w).div_euclid(crate::core::model::DAY_MS)),
         );
-        let mut seen: Vec<u32> = Vec::new();
         for day in lo..=hi {
             if let Some(list) = self.index.get(&(*region, day)) {
-                seen.extend_from_slice(list);
+                reach.extend_from_slice(list);
             }
         }
-        seen.sort_unstable();
-        seen.dedup();
-        seen.into_iter()
-            .map(|i| i as usize)
-            .filter(|i| self.incidents[*i].is_live())
-            .filter_map(|i| score(&self.incidents[i].profile, f).map(|s| (s, i)))
-            .collect()
+        reach.sort_unstable();
+        reach.dedup();
+        scored.extend(
+            reach
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|i| self.incidents[*i].is_live())
+                .filter_map(|i| score(&self.incidents[i].profile, f).map(|s| (s, i))),
+        );
     }
 
     /// A deterministic id for an incident opened by `report`: country, event date and a hash
     /// of the opening report id, e.g. `iq-20170813-5f3a9c21b07d`.
     fn derive_id(&self, report: &Report) -> IncidentId {
-        let base = format!(
-            "{}-{}-{:012x}",
+        /// Appends the low `width` digits of `n` in base `radix`, zero-padded.
+        fn digits(out: &mut String, n: u64, width: u32, radix: u32) {
+            for i in (0..width).rev() {
+                let d = (n / u64::from(radix).pow(i)) % u64::from(radix);
+                // `d` is below `radix`, so it is a digit.
+                out.push(char::from_digit(d as u32, radix).unwrap_or('0'));
+            }
+        }
+        // Written in place rather than with `format!` and `Timestamp::compact_date`: this runs
+        // for every new incident. The same text: `{country}-{YYYYMMDD}-{hash:012x}`.
+        let mut base = String::with_capacity(32);
+        base.extend(
             report
                 .incident
                 .location
                 .country
                 .as_str()
-                .to_ascii_lowercase(),
-            report.incident.occurred_at.compact_date(),
-            stable_hash(report.report_id.as_str()) & 0xffff_ffff_ffff
+                .chars()
+                .map(|c| c.to_ascii_lowercase()),
+        );
+        base.push('-');
+        let secs = report.incident.occurred_at.millis().div_euclid(1000);
+        match time::OffsetDateTime::from_unix_timestamp(secs) {
+            // Years are 1900..=2100 by construction, so four digits hold them.
+            Ok(dt) if (0..=9999).contains(&dt.year()) => {
+                digits(&mut base, u64::from(dt.year().unsigned_abs()), 4, 10);
+                digits(&mut base, u64::from(u8::from(dt.month())), 2, 10);
+                digits(&mut base, u64::from(dt.day()), 2, 10);
+            }
+            _ => base.push_str(&report.incident.occurred_at.compact_date()),
+        }
+        base.push('-');
+        digits(
+            &mut base,
+            stable_hash(report.report_id.as_str()) & 0xffff_ffff_ffff,
+            12,
+            16,
         );
         let mut n = 1;
         loop {
@@ -519,13 +562,21 @@ impl Engine {
         if !inc.is_live() {
             return;
         }
-        let next_region = u32::try_from(self.regions.len()).unwrap_or(u32::MAX);
-        let region = *self
-            .regions
-            .entry(inc.profile.region.clone())
-            .or_insert(next_region);
         let (lo, hi) = inc.profile.day_range();
+        let (lo, hi) = (day(lo), day(hi));
         let old = self.registered[idx];
+        // Most reports do not widen the range; the region was numbered at the first register.
+        if old.is_some_and(|(a, b)| a <= lo && hi <= b) {
+            return;
+        }
+        let region = match self.regions.get(&inc.profile.region) {
+            Some(r) => *r,
+            None => {
+                let next = u32::try_from(self.regions.len()).unwrap_or(u32::MAX);
+                self.regions.insert(inc.profile.region.clone(), next);
+                next
+            }
+        };
         let slot = u32::try_from(idx).unwrap_or(u32::MAX);
         for day in lo..=hi {
             if old.is_some_and(|(a, b)| (a..=b).contains(&day)) {
@@ -536,4 +587,10 @@ impl Engine {
         let merged = old.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
         self.registered[idx] = Some(merged);
     }
+}
+
+/// A day number of the linking index as `i32`. Event times lie in 1900..=2100 and link windows
+/// span weeks, so every day fits; the clamp only keeps a corrupt value from wrapping.
+fn day(d: i64) -> i32 {
+    d.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }

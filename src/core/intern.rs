@@ -3,9 +3,10 @@
 //! its own copy of every string alive in the state.
 
 use foldhash::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use crate::core::model::{normalise_name, ActorId, Location, Name, Source, SourceId};
+use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, Source, SourceId};
 
 /// The interning tables of one engine.
 #[derive(Debug, Default)]
@@ -15,9 +16,23 @@ pub struct Interner {
     /// Admin-area name -> normalised key. Few distinct areas recur in every report, so their
     /// normalisation (transliteration, splitting) is done once.
     areas: HashMap<Arc<str>, Arc<str>>,
-    /// (country, admin1) -> region key.
-    regions: HashMap<(String, Option<Arc<str>>), Arc<str>>,
+    /// Admin1 name -> (country, region key): looked up by the borrowed name, so a lookup builds
+    /// nothing. One name rarely recurs in more than a few countries.
+    regions: HashMap<Arc<str>, Vec<(CountryCode, Arc<str>)>>,
+    /// Country -> region key of locations without admin1.
+    countries: HashMap<CountryCode, Arc<str>>,
+    /// Place name -> normalised key, for the names seen last: direct-mapped by a hash of the
+    /// name, [`PLACE_SLOTS`] slots, allocated at the first place. Place names are too many to
+    /// keep every one, but a place recurs in reports close together. Both texts are interned,
+    /// so a slot holds no string of its own.
+    places: Box<[PlaceSlot]>,
 }
+
+/// A slot of the place-name memo: a name and its key.
+type PlaceSlot = Option<(Name, Arc<str>)>;
+
+/// Slots of the place-name memo (a power of two): its memory is fixed, ~64 KiB per engine.
+const PLACE_SLOTS: usize = 2048;
 
 impl Interner {
     /// The shared copy of a text.
@@ -56,17 +71,46 @@ impl Interner {
         key
     }
 
+    /// The normalised comparison key of a place name ([`normalise_name`]), remembered for
+    /// recent names.
+    pub fn place_key(&mut self, n: &Name) -> Arc<str> {
+        if self.places.is_empty() {
+            self.places = vec![None; PLACE_SLOTS].into_boxed_slice();
+        }
+        // Any hash does: the memo only saves work, it never changes a key.
+        let hash = foldhash::fast::FixedState::default().hash_one(n.as_str());
+        let slot = (hash as usize) & (PLACE_SLOTS - 1);
+        if let Some((name, key)) = &self.places[slot] {
+            if name.as_str() == n.as_str() {
+                return key.clone();
+            }
+        }
+        let key = self.text(&Arc::from(normalise_name(n.as_str())));
+        let name = self.name(n);
+        self.places[slot] = Some((name, key.clone()));
+        key
+    }
+
     /// The region key of a location, computed once per distinct country and admin1.
     pub fn region_key(&mut self, loc: &Location) -> Arc<str> {
-        let lookup = (
-            loc.country.as_str().to_string(),
-            loc.admin1.as_ref().map(|a| a.arc().clone()),
-        );
-        if let Some(k) = self.regions.get(&lookup) {
-            return k.clone();
+        let Some(admin1) = &loc.admin1 else {
+            if let Some(k) = self.countries.get(&loc.country) {
+                return k.clone();
+            }
+            let key = self.text(&Arc::from(loc.region_key()));
+            self.countries.insert(loc.country, key.clone());
+            return key;
+        };
+        if let Some(known) = self.regions.get(admin1.as_str()) {
+            if let Some((_, k)) = known.iter().find(|(c, _)| *c == loc.country) {
+                return k.clone();
+            }
         }
         let key = self.text(&Arc::from(loc.region_key()));
-        self.regions.insert(lookup, key.clone());
+        self.regions
+            .entry(admin1.arc().clone())
+            .or_default()
+            .push((loc.country, key.clone()));
         key
     }
 

@@ -9,8 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::intern::Interner;
 use crate::core::model::{
-    normalise_name, Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision,
-    Timestamp,
+    Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision, Timestamp,
 };
 
 /// The level of a named area.
@@ -37,14 +36,6 @@ pub struct PlaceName {
 }
 
 impl PlaceName {
-    fn new(level: Level, display: &Name) -> Self {
-        Self {
-            level,
-            key: Arc::from(normalise_name(display.as_str())),
-            display: display.clone(),
-        }
-    }
-
     fn interned(&self, interner: &mut Interner) -> Self {
         Self {
             level: self.level,
@@ -154,8 +145,9 @@ pub struct Features {
     pub region: Arc<str>,
     /// Country.
     pub country: CountryCode,
-    /// Named areas, at most one per level.
-    pub names: Vec<PlaceName>,
+    /// Named areas, at most one per level, in level order. Held inline: a report names at
+    /// most three, and features are built for every report.
+    names: [Option<PlaceName>; 3],
     /// Coordinates, if given.
     pub coordinates: Option<Coordinates>,
     /// Event type.
@@ -178,20 +170,19 @@ impl Features {
             (Level::Admin2, &loc.admin2),
             (Level::Place, &loc.place),
         ]
-        .into_iter()
-        .filter_map(|(level, n)| {
-            n.as_ref().map(|n| match level {
-                Level::Place => PlaceName::new(level, n),
-                _ => PlaceName {
+        .map(|(level, n)| {
+            n.as_ref()
+                .map(|n| PlaceName {
                     level,
-                    key: interner.area_key(n),
+                    key: match level {
+                        Level::Place => interner.place_key(n),
+                        _ => interner.area_key(n),
+                    },
                     display: n.clone(),
-                },
-            })
-        })
-        // A name made only of generic words ("district") names nothing.
-        .filter(|n| !n.key.is_empty())
-        .collect();
+                })
+                // A name made only of generic words ("district") names nothing.
+                .filter(|n| !n.key.is_empty())
+        });
         Self {
             region: interner.region_key(loc),
             country: loc.country,
@@ -204,9 +195,14 @@ impl Features {
         }
     }
 
+    /// The names this report gives, in level order.
+    pub fn names(&self) -> impl Iterator<Item = &PlaceName> {
+        self.names.iter().flatten()
+    }
+
     /// The name this report gives at a level.
     pub fn name(&self, level: Level) -> Option<&PlaceName> {
-        self.names.iter().find(|n| n.level == level)
+        self.names().find(|n| n.level == level)
     }
 }
 
@@ -278,7 +274,7 @@ impl Profile {
     /// Adds a report's features, and says which parts of the profile that changed.
     pub fn add(&mut self, f: &Features, interner: &mut Interner) -> ProfileChange {
         let mut change = ProfileChange::default();
-        for n in &f.names {
+        for n in f.names() {
             if self.names.binary_search(n).is_err() {
                 insert_sorted(&mut self.names, n.interned(interner));
                 change.location = true;
@@ -318,7 +314,7 @@ impl Profile {
     }
 
     /// The names at one level.
-    pub fn names_at(&self, level: Level) -> impl Iterator<Item = &PlaceName> {
+    pub fn names_at(&self, level: Level) -> impl Iterator<Item = &PlaceName> + Clone {
         self.names.iter().filter(move |n| n.level == level)
     }
 

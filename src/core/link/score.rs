@@ -19,17 +19,28 @@ pub fn names_match(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let ca: String = a.chars().filter(|c| *c != ' ').collect();
-    let cb: String = b.chars().filter(|c| *c != ' ').collect();
-    if ca == cb {
+    // Every check below runs for each candidate incident of each report: none allocates.
+    let (ca, cb) = (NoSpaces(a), NoSpaces(b));
+    if ca.into_iter().eq(&cb) {
         return true;
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let long_tokens: Vec<&str> = long.split(' ').collect();
-    if short.split(' ').all(|t| long_tokens.contains(&t)) {
+    if short.split(' ').all(|t| long.split(' ').any(|l| l == t)) {
         return true;
     }
-    strsim::jaro_winkler(&ca, &cb) >= NAME_SIMILARITY
+    strsim::generic_jaro_winkler(&ca, &cb) >= NAME_SIMILARITY
+}
+
+/// A name's characters with the spaces left out, iterated as often as needed.
+struct NoSpaces<'a>(&'a str);
+
+impl<'a> IntoIterator for &NoSpaces<'a> {
+    type Item = char;
+    type IntoIter = std::iter::Filter<std::str::Chars<'a>, fn(&char) -> bool>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.chars().filter(|c| *c != ' ')
+    }
 }
 
 fn time_gap_ms(t: Timestamp, earliest: Timestamp, latest: Timestamp) -> i64 {
@@ -43,14 +54,14 @@ fn time_gap_ms(t: Timestamp, earliest: Timestamp, latest: Timestamp) -> i64 {
 }
 
 /// The score of a name level: `None` when both sides name the level and nothing matches.
-fn level_score<'a>(
+fn level_score<'a, 'b>(
     mine: impl Iterator<Item = &'a str>,
-    theirs: &[&str],
+    theirs: impl Iterator<Item = &'b str> + Clone,
     weight: i32,
 ) -> Option<i32> {
     let mut named = false;
     for m in mine {
-        for t in theirs {
+        for t in theirs.clone() {
             named = true;
             if names_match(m, t) {
                 return Some(weight);
@@ -136,8 +147,8 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     }
     for (level, weight) in [(Level::Admin2, 1), (Level::Place, 3)] {
         if let Some(n) = f.name(level) {
-            let theirs: Vec<&str> = p.names_at(level).map(|m| &*m.key).collect();
-            s += level_score(std::iter::once(&*n.key), &theirs, weight)?;
+            let theirs = p.names_at(level).map(|m| &*m.key);
+            s += level_score(std::iter::once(&*n.key), theirs, weight)?;
         }
     }
     if let Some(c) = f.coordinates {
@@ -166,8 +177,8 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
         return false;
     }
     for level in [Level::Admin2, Level::Place] {
-        let theirs: Vec<&str> = b.names_at(level).map(|n| &*n.key).collect();
-        if level_score(a.names_at(level).map(|n| &*n.key), &theirs, 1).is_none() {
+        let theirs = b.names_at(level).map(|n| &*n.key);
+        if level_score(a.names_at(level).map(|n| &*n.key), theirs, 1).is_none() {
             return false;
         }
     }

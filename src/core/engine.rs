@@ -182,10 +182,15 @@ impl Engine {
 
     /// Whether a report id was applied already.
     pub fn has_seen(&self, id: &ReportId) -> bool {
+        self.seen_with(id, stable_hash(id.as_str()))
+    }
+
+    /// [`Engine::has_seen`], given the id's hash (the fold hashes each report id once).
+    fn seen_with(&self, id: &ReportId, hash: u64) -> bool {
         if self.seen_exact.contains(id) {
             return true;
         }
-        let Some(&idx) = self.seen.get(&stable_hash(id.as_str())) else {
+        let Some(&idx) = self.seen.get(&hash) else {
             return false;
         };
         let Some(idx) = self.follow(idx as usize) else {
@@ -198,9 +203,9 @@ impl Engine {
     }
 
     /// Records that the incident at `idx` took in report `id`.
-    fn mark_seen(&mut self, id: &ReportId, idx: usize) {
+    fn mark_seen(&mut self, id: &ReportId, hash: u64, idx: usize) {
         let slot = u32::try_from(idx).unwrap_or(u32::MAX);
-        match self.seen.entry(stable_hash(id.as_str())) {
+        match self.seen.entry(hash) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(slot);
             }
@@ -282,7 +287,8 @@ impl Engine {
     /// The fold; with `render`, the view of the incident the report joined is built here and
     /// its sections digested from it, since the update will carry it anyway.
     fn fold_with(&mut self, report: &Report, render: bool) -> Result<Folded<'_>, Rejected> {
-        if self.has_seen(&report.report_id) {
+        let id_hash = stable_hash(report.report_id.as_str());
+        if self.seen_with(&report.report_id, id_hash) {
             return Ok(Folded::nothing(self, report));
         }
         let features = Features::of(report, &mut self.interner);
@@ -304,7 +310,7 @@ impl Engine {
         let mut touched = std::mem::take(&mut self.touched);
         touched.clear();
         self.incidents[target].add_report(report, &features, &mut self.interner, &mut touched);
-        self.mark_seen(&report.report_id, target);
+        self.mark_seen(&report.report_id, id_hash, target);
 
         for &idx in &absorb {
             let mut other = (*self.incidents[idx]).clone();
@@ -548,7 +554,7 @@ impl Engine {
             .collect();
         self.incidents.push(Box::new(incident));
         for id in &ids {
-            self.mark_seen(id, idx);
+            self.mark_seen(id, stable_hash(id.as_str()), idx);
         }
         self.registered.push(None);
         self.stale.push(true);

@@ -186,21 +186,10 @@ impl Digest {
         // Both lists are sorted, so one walk over each finds every section; sections compare
         // as small integers ([`Section::rank`]), cheaper than the derived order.
         let digest = &mut self.0;
-        let mut added = 0;
-        let mut i = 0;
-        for (section, hash) in fresh {
-            let rank = section.rank();
-            while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
-                i += 1;
-            }
-            let present = digest.get(i).is_some_and(|(s, _)| s == section);
-            added += usize::from(hash.is_some() && !present);
-        }
-        // Sized once: a digest is kept per incident, so it carries no spare room.
-        digest.reserve_exact(added);
         let mut changed = Vec::with_capacity(fresh.len());
+        let mut sized = false;
         let mut i = 0;
-        for &(section, hash) in fresh {
+        for (n, &(section, hash)) in fresh.iter().enumerate() {
             let rank = section.rank();
             while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
                 i += 1;
@@ -219,6 +208,12 @@ impl Digest {
                     changed.push(section);
                 }
                 (false, Some(h)) => {
+                    if !sized {
+                        // Sized once, at the first new section, for all that follow: a digest
+                        // is kept per incident, so it carries no spare room.
+                        digest.reserve_exact(new_sections(digest, i, &fresh[n..]));
+                        sized = true;
+                    }
                     digest.insert(i, (section, h));
                     changed.push(section);
                     i += 1;
@@ -264,6 +259,21 @@ impl Digest {
         }
         out
     }
+}
+
+/// How many of `fresh` (sorted) are sections `digest[from..]` lacks and that have a hash.
+fn new_sections(digest: &[(Section, u64)], from: usize, fresh: &[(Section, Option<u64>)]) -> usize {
+    let mut i = from;
+    let mut added = 0;
+    for (section, hash) in fresh {
+        let rank = section.rank();
+        while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
+            i += 1;
+        }
+        let present = digest.get(i).is_some_and(|(s, _)| s == section);
+        added += usize::from(hash.is_some() && !present);
+    }
+    added
 }
 
 /// A merge, as subscribers are told of it.

@@ -1,7 +1,10 @@
 //! Categorical fields (cause, outcome) and responsibility: leading value, alternatives with
 //! their backers, contested or not. Rules and reasons: `docs/reconciliation.md`.
+//!
+//! Each field is ranked once ([`rank_values`], [`rank_actors`]); the view is built from the
+//! ranking ([`categorical`], [`responsibility`]), or its digest streamed from it without
+//! building it ([`categorical_digest`], [`responsibility_digest`]), for the fold.
 
-use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 use super::resolve::{claimant_ids, group_weight, Resolved};
@@ -17,91 +20,74 @@ pub fn two_or_more<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
     }
 }
 
-/// Reconciles one categorical field. `competes` says whether a value is an assertion that
-/// competes with others (a cause "under investigation" does not).
-pub fn categorical<'a, T: Ord + Copy>(
-    items: impl Iterator<Item = (&'a Resolved<'a>, T)>,
+/// One value of a categorical field as ranked, its backers left in the items.
+struct RankedValue<T> {
+    value: T,
+    weight: u32,
+    party_claims_only: bool,
+    backers: usize,
+}
+
+/// A categorical field ranked: every value asserted, heaviest first, then by value; the
+/// leading value (the first that competes, else the first); whether competing values are
+/// asserted.
+struct Ranking<T> {
+    values: Vec<RankedValue<T>>,
+    leading: Option<T>,
+    contested: bool,
+}
+
+fn rank_values<'a, T: Ord + Copy>(
+    items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
     competes: impl Fn(T) -> bool,
-) -> CategoricalView<T> {
-    let mut by_value: BTreeMap<T, Vec<&Resolved<'_>>> = BTreeMap::new();
-    for (c, v) in items {
-        by_value.entry(v).or_default().push(c);
+) -> Ranking<T> {
+    let mut values: Vec<RankedValue<T>> = Vec::new();
+    for (_, v) in items.clone() {
+        if values.iter().any(|r| r.value == v) {
+            continue;
+        }
+        let backers = || items.clone().filter(move |(_, w)| *w == v).map(|(c, _)| c);
+        values.push(RankedValue {
+            value: v,
+            weight: group_weight(backers()),
+            party_claims_only: backers().all(|c| c.is_party()),
+            backers: backers().count(),
+        });
     }
-    let mut alternatives: Vec<Alternative<T>> = by_value
-        .into_iter()
-        .map(|(value, backers)| Alternative {
-            value,
-            weight: group_weight(backers.iter().copied()),
-            party_claims_only: backers.iter().all(|c| c.is_party()),
-            backers: claimant_ids(backers.into_iter()),
-        })
-        .collect();
-    alternatives.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.value.cmp(&b.value)));
-    let leading = alternatives
+    values.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.value.cmp(&b.value)));
+    let leading = values
         .iter()
-        .find(|a| competes(a.value))
-        .or(alternatives.first())
-        .map(|a| a.value);
-    let contested = two_or_more(
-        alternatives
-            .iter()
-            .map(|a| a.value)
-            .filter(|v| competes(*v)),
-    );
-    CategoricalView {
+        .find(|r| competes(r.value))
+        .or(values.first())
+        .map(|r| r.value);
+    let contested = two_or_more(values.iter().map(|r| r.value).filter(|v| competes(*v)));
+    Ranking {
+        values,
         leading,
-        alternatives,
         contested,
     }
 }
 
-/// Reconciles responsibility. `cause` is the reconciled cause: a non-party source asserting a
-/// non-hostile cause or an accident disputes any claimed responsibility.
-pub fn responsibility<'a>(
-    items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)>,
-    cause: &CategoricalView<Cause>,
-) -> ResponsibilityView {
-    #[derive(Default)]
-    struct Acc<'b> {
-        claimed: Vec<&'b Resolved<'b>>,
-        attributed: Vec<&'b Resolved<'b>>,
-        denied: Vec<&'b Resolved<'b>>,
-    }
-    let mut by_actor: BTreeMap<&ActorId, Acc<'_>> = BTreeMap::new();
-    for (c, actor, stance) in items {
-        let acc = by_actor.entry(actor).or_default();
-        match stance {
-            Stance::Claimed => acc.claimed.push(c),
-            Stance::Attributed => acc.attributed.push(c),
-            Stance::Denied => acc.denied.push(c),
-        }
-    }
-    let mut actors: Vec<ActorResponsibility> = by_actor
-        .into_iter()
-        .map(|(actor, acc)| ActorResponsibility {
-            actor: actor.clone(),
-            weight: group_weight(acc.claimed.iter().chain(acc.attributed.iter()).copied()),
-            claimed_by: claimant_ids(acc.claimed.into_iter()),
-            attributed_by: claimant_ids(acc.attributed.into_iter()),
-            denied_by: claimant_ids(acc.denied.into_iter()),
-        })
-        .collect();
-    actors.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.actor.cmp(&b.actor)));
-    let backed: Vec<&ActorResponsibility> = actors
-        .iter()
-        .filter(|a| !a.claimed_by.is_empty() || !a.attributed_by.is_empty())
-        .collect();
-    let leading = backed.first().map(|a| a.actor.clone());
-    let denied = backed.first().is_some_and(|a| !a.denied_by.is_empty());
-    let non_hostile_said = cause
-        .alternatives
-        .iter()
-        .any(|a| matches!(a.value, Cause::NonHostile | Cause::Accident) && !a.party_claims_only);
-    ResponsibilityView {
-        contested: two_or_more(backed.iter().map(|a| &a.actor)),
-        disputed: denied || (leading.is_some() && non_hostile_said),
-        leading,
-        actors,
+/// Reconciles one categorical field. `competes` says whether a value is an assertion that
+/// competes with others (a cause "under investigation" does not).
+pub fn categorical<'a, T: Ord + Copy>(
+    items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
+    competes: impl Fn(T) -> bool,
+) -> CategoricalView<T> {
+    let ranking = rank_values(items.clone(), competes);
+    CategoricalView {
+        leading: ranking.leading,
+        alternatives: ranking
+            .values
+            .iter()
+            .map(|r| Alternative {
+                value: r.value,
+                backers: claimant_ids(items.clone().filter(|(_, v)| *v == r.value).map(|(c, _)| c)),
+                party_claims_only: r.party_claims_only,
+                weight: r.weight,
+            })
+            .collect(),
+        contested: ranking.contested,
     }
 }
 
@@ -120,63 +106,48 @@ pub fn categorical_digest<'a, T: Ord + Copy + Hash>(
     {
         return stable_hash(&categorical(items, competes));
     }
-    // (value, weight, party claims only, number of backers), one per value.
-    let mut alternatives: Vec<(T, u32, bool, usize)> = Vec::new();
-    for (_, v) in items.clone() {
-        if !alternatives.iter().any(|a| a.0 == v) {
-            let backers = || items.clone().filter(move |(_, w)| *w == v).map(|(c, _)| c);
-            alternatives.push((
-                v,
-                group_weight(backers()),
-                backers().all(|c| c.is_party()),
-                backers().count(),
-            ));
-        }
-    }
-    alternatives.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let leading = alternatives
-        .iter()
-        .find(|a| competes(a.0))
-        .or(alternatives.first())
-        .map(|a| a.0);
-    let contested = two_or_more(alternatives.iter().map(|a| a.0).filter(|v| competes(*v)));
+    let ranking = rank_values(items.clone(), competes);
     // The fields in the order `CategoricalView` and `Alternative` declare (and hash) them; a
     // list hashes as its length, then its items.
     let mut h = stable_hasher();
-    leading.hash(&mut h);
-    h.write_usize(alternatives.len());
-    for &(value, weight, party_claims_only, backers) in &alternatives {
-        value.hash(&mut h);
-        h.write_usize(backers);
-        for (c, _) in items.clone().filter(|(_, w)| *w == value) {
+    ranking.leading.hash(&mut h);
+    h.write_usize(ranking.values.len());
+    for r in &ranking.values {
+        r.value.hash(&mut h);
+        h.write_usize(r.backers);
+        for (c, _) in items.clone().filter(|(_, v)| *v == r.value) {
             c.claimant().hash(&mut h);
         }
-        party_claims_only.hash(&mut h);
-        weight.hash(&mut h);
+        r.party_claims_only.hash(&mut h);
+        r.weight.hash(&mut h);
     }
-    contested.hash(&mut h);
+    ranking.contested.hash(&mut h);
     h.finish()
 }
 
-/// The digest of the view [`responsibility`] builds from the same items, computed without
-/// building it (see [`categorical_digest`]). `non_hostile_said`: whether a non-party claimant
-/// gives a non-hostile cause or an accident, which the view reads from the reconciled cause.
-pub fn responsibility_digest<'a>(
+/// One actor as ranked for responsibility, its claimants left in the items.
+struct RankedActor<'a> {
+    actor: &'a ActorId,
+    weight: u32,
+    claimed: usize,
+    attributed: usize,
+    denied: usize,
+}
+
+/// Responsibility ranked: every actor named, heaviest first, then by id; the leading actor
+/// (the first claimed or attributed); whether another is claimed or attributed too; whether
+/// the leading actor's responsibility is denied.
+struct ActorRanking<'a> {
+    actors: Vec<RankedActor<'a>>,
+    leading: Option<&'a ActorId>,
+    contested: bool,
+    denied: bool,
+}
+
+fn rank_actors<'a>(
     items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone,
-    non_hostile_said: bool,
-    cause: impl FnOnce() -> CategoricalView<Cause>,
-) -> u64 {
-    if !items.clone().map(|(c, ..)| c.claimant()).is_sorted() {
-        return stable_hash(&responsibility(items, &cause()));
-    }
-    struct Actor<'b> {
-        actor: &'b ActorId,
-        weight: u32,
-        claimed: usize,
-        attributed: usize,
-        denied: usize,
-    }
-    let mut actors: Vec<Actor<'_>> = Vec::new();
+) -> ActorRanking<'a> {
+    let mut actors: Vec<RankedActor<'a>> = Vec::new();
     for (_, actor, _) in items.clone() {
         if actors.iter().any(|a| a.actor == actor) {
             continue;
@@ -187,7 +158,7 @@ pub fn responsibility_digest<'a>(
                 .filter(|(_, a, s)| *a == actor && *s == stance)
                 .count()
         };
-        actors.push(Actor {
+        actors.push(RankedActor {
             actor,
             weight: group_weight(
                 items
@@ -204,14 +175,72 @@ pub fn responsibility_digest<'a>(
     let mut backed = actors.iter().filter(|a| a.claimed + a.attributed > 0);
     let first = backed.next();
     let contested = backed.next().is_some();
-    let leading = first.map(|a| a.actor);
-    let denied = first.is_some_and(|a| a.denied > 0);
-    let disputed = denied || (leading.is_some() && non_hostile_said);
+    ActorRanking {
+        leading: first.map(|a| a.actor),
+        denied: first.is_some_and(|a| a.denied > 0),
+        contested,
+        actors,
+    }
+}
+
+/// The claimants of the items taking `stance` on `actor`.
+fn stating<'a>(
+    items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)>,
+    actor: &'a ActorId,
+    stance: Stance,
+) -> impl Iterator<Item = &'a Resolved<'a>> {
+    items
+        .filter(move |(_, a, s)| *a == actor && *s == stance)
+        .map(|(c, ..)| c)
+}
+
+/// Reconciles responsibility. `cause` is the reconciled cause: a non-party source asserting a
+/// non-hostile cause or an accident disputes any claimed responsibility.
+pub fn responsibility<'a>(
+    items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone,
+    cause: &CategoricalView<Cause>,
+) -> ResponsibilityView {
+    let ranking = rank_actors(items.clone());
+    let non_hostile_said = cause
+        .alternatives
+        .iter()
+        .any(|a| matches!(a.value, Cause::NonHostile | Cause::Accident) && !a.party_claims_only);
+    ResponsibilityView {
+        leading: ranking.leading.cloned(),
+        actors: ranking
+            .actors
+            .iter()
+            .map(|a| ActorResponsibility {
+                actor: a.actor.clone(),
+                claimed_by: claimant_ids(stating(items.clone(), a.actor, Stance::Claimed)),
+                attributed_by: claimant_ids(stating(items.clone(), a.actor, Stance::Attributed)),
+                denied_by: claimant_ids(stating(items.clone(), a.actor, Stance::Denied)),
+                weight: a.weight,
+            })
+            .collect(),
+        contested: ranking.contested,
+        disputed: ranking.denied || (ranking.leading.is_some() && non_hostile_said),
+    }
+}
+
+/// The digest of the view [`responsibility`] builds from the same items, computed without
+/// building it (see [`categorical_digest`]). `non_hostile_said`: whether a non-party claimant
+/// gives a non-hostile cause or an accident, which the view reads from the reconciled cause.
+pub fn responsibility_digest<'a>(
+    items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone,
+    non_hostile_said: bool,
+    cause: impl FnOnce() -> CategoricalView<Cause>,
+) -> u64 {
+    if !items.clone().map(|(c, ..)| c.claimant()).is_sorted() {
+        return stable_hash(&responsibility(items, &cause()));
+    }
+    let ranking = rank_actors(items.clone());
+    let disputed = ranking.denied || (ranking.leading.is_some() && non_hostile_said);
     // Fields in the order `ResponsibilityView` and `ActorResponsibility` declare them.
     let mut h = stable_hasher();
-    leading.hash(&mut h);
-    h.write_usize(actors.len());
-    for a in &actors {
+    ranking.leading.hash(&mut h);
+    h.write_usize(ranking.actors.len());
+    for a in &ranking.actors {
         a.actor.hash(&mut h);
         for (stance, n) in [
             (Stance::Claimed, a.claimed),
@@ -219,16 +248,13 @@ pub fn responsibility_digest<'a>(
             (Stance::Denied, a.denied),
         ] {
             h.write_usize(n);
-            for (c, ..) in items
-                .clone()
-                .filter(|(_, actor, s)| *actor == a.actor && *s == stance)
-            {
+            for c in stating(items.clone(), a.actor, stance) {
                 c.claimant().hash(&mut h);
             }
         }
         a.weight.hash(&mut h);
     }
-    contested.hash(&mut h);
+    ranking.contested.hash(&mut h);
     disputed.hash(&mut h);
     h.finish()
 }

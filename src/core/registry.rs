@@ -82,37 +82,39 @@ impl SourceRegistry {
         self.entries.is_empty()
     }
 
-    /// The entry registered for a source id, if any.
-    pub fn entry(&self, id: &SourceId) -> Option<&RegisteredSource> {
-        if self.entries.is_empty() {
-            return None;
+    /// What reconciliation reads of a source, with the registered kind, affiliation and
+    /// credibility applied over what a report says of it. Borrowed from the source and the
+    /// registry: claims are resolved on every report that touches their incident.
+    #[inline] // once per standing claim on every report that touches an incident
+    pub fn resolve<'a>(&'a self, source: &'a Source) -> Resolution<'a> {
+        let entry = if self.entries.is_empty() {
+            None
+        } else {
+            self.entries.get(&source.id)
+        };
+        let kind = entry.and_then(|e| e.kind).unwrap_or(source.kind);
+        Resolution {
+            kind,
+            root: entry
+                .and_then(|e| e.affiliated_with.as_ref())
+                .or(source.affiliated_with.as_ref())
+                .unwrap_or(&source.id),
+            credibility: entry
+                .and_then(|e| e.credibility)
+                .unwrap_or_else(|| kind.default_credibility()),
         }
-        self.entries.get(id)
     }
+}
 
-    /// The source as reconciliation sees it: registered kind and affiliation applied.
-    pub fn resolve(&self, source: &Source) -> Source {
-        match self.entries.get(&source.id) {
-            None => source.clone(),
-            Some(e) => Source {
-                id: source.id.clone(),
-                name: source.name.clone(),
-                kind: e.kind.unwrap_or(source.kind),
-                affiliated_with: e
-                    .affiliated_with
-                    .clone()
-                    .or_else(|| source.affiliated_with.clone()),
-            },
-        }
-    }
-
-    /// Credibility in percent of a (resolved) source.
-    pub fn credibility(&self, source: &Source) -> u8 {
-        self.entries
-            .get(&source.id)
-            .and_then(|e| e.credibility)
-            .unwrap_or_else(|| source.kind.default_credibility())
-    }
+/// A source as reconciliation sees it, after the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolution<'a> {
+    /// Its kind.
+    pub kind: SourceKind,
+    /// Its independence group: its affiliation if it has one, else its own id.
+    pub root: &'a SourceId,
+    /// Its credibility in percent.
+    pub credibility: u8,
 }
 
 #[cfg(test)]
@@ -133,8 +135,22 @@ mod tests {
         };
         let r = reg.resolve(&amaq);
         assert_eq!(r.kind, SourceKind::PerpetratorMedia);
-        assert_eq!(r.independence_root().as_str(), "islamic-state");
-        assert_eq!(reg.credibility(&r), 10);
+        assert_eq!(r.root.as_str(), "islamic-state");
+        assert_eq!(r.credibility, 10);
+        // An unregistered source keeps what the report says, credibility from its kind.
+        let other = Source {
+            id: SourceId::parse("daily").unwrap(),
+            name: None,
+            kind: SourceKind::IndependentMedia,
+            affiliated_with: None,
+        };
+        let r = reg.resolve(&other);
+        assert_eq!(r.kind, SourceKind::IndependentMedia);
+        assert_eq!(r.root.as_str(), "daily");
+        assert_eq!(
+            r.credibility,
+            SourceKind::IndependentMedia.default_credibility()
+        );
         assert!(SourceRegistry::from_json(r#"[{"id":"x","credibility":101}]"#).is_err());
     }
 }

@@ -42,29 +42,18 @@ impl Resolved<'_> {
     }
 }
 
-/// Resolves every standing claim of an incident, in the incident's claim order: the
-/// registered kind, affiliation and credibility override what the claim says of its claimant
-/// (the same rules as [`SourceRegistry::resolve`] and [`SourceRegistry::credibility`]).
+/// Resolves every standing claim of an incident, in the incident's claim order.
 pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Vec<Resolved<'a>> {
     // Sized once: a filtered iterator would grow the list several times.
     let mut out = Vec::with_capacity(incident.claims.len());
     out.extend(incident.standing_claims().map(|record| {
-        let source = &*record.claimant;
-        let entry = registry.entry(&source.id);
-        let kind = entry.and_then(|e| e.kind).unwrap_or(source.kind);
-        let root = entry
-            .and_then(|e| e.affiliated_with.as_ref())
-            .or(source.affiliated_with.as_ref())
-            .unwrap_or(&source.id);
-        let credibility = entry
-            .and_then(|e| e.credibility)
-            .unwrap_or_else(|| kind.default_credibility());
+        let source = registry.resolve(&record.claimant);
         Resolved {
             record,
             assertion: &record.assertion,
-            kind,
-            root,
-            credibility,
+            kind: source.kind,
+            root: source.root,
+            credibility: source.credibility,
         }
     }));
     out

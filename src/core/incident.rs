@@ -52,9 +52,11 @@ impl ClaimRecord {
         }
     }
 
-    /// The sort key of the claims list: claimant, then field.
-    fn key(&self) -> (&SourceId, FieldRef<'_>) {
-        (&self.claimant.id, self.assertion.field_ref())
+    /// The sort key of the claims list: kind of field, claimant, field. Estimation reads one
+    /// kind of field at a time, so each kind is one run of the list, sorted by claimant.
+    fn key(&self) -> (u8, &SourceId, FieldRef<'_>) {
+        let field = self.assertion.field_ref();
+        (field.kind(), &self.claimant.id, field)
     }
 
     /// Whether this statement supersedes `other` (same claimant and field): the later
@@ -80,7 +82,7 @@ pub struct Incident {
     pub profile: Profile,
     /// Linked reports, sorted by `published_at` then `report_id`.
     pub evidence: Vec<Evidence>,
-    /// Standing statements, sorted by claimant then field.
+    /// Standing statements, sorted by kind of field, claimant, then field.
     pub claims: Vec<ClaimRecord>,
     /// Digest of the last published view, section by section.
     pub digest: Digest,
@@ -141,6 +143,9 @@ impl Incident {
         }
         // The list grows once per report, not once per claim: each growth is a reallocation.
         self.claims.reserve_exact(report.claims.len());
+        // The shared copy of the claimant of the report's last claim kept: a report's claims
+        // mostly share one claimant.
+        let mut last: Option<Arc<Source>> = None;
         for claim in &report.claims {
             let field = claim.assertion.field_ref();
             let sections = match field {
@@ -152,7 +157,9 @@ impl Incident {
                 FieldRef::Cause => [Some(Section::Cause), Some(Section::Responsibility)],
                 FieldRef::Outcome => [Some(Section::Outcome), None],
             };
-            if self.add_claim(claim, &report.report_id, interner) {
+            if let Some(claimant) = self.add_claim(claim, &report.report_id, last.take(), interner)
+            {
+                last = Some(claimant);
                 touched.extend(sections.into_iter().flatten());
                 // The grade and the count of independent claimants read every claim.
                 touched.push(Section::Grade);
@@ -185,25 +192,36 @@ impl Incident {
     }
 
     /// Keeps a report's claim if it supersedes the claimant's standing statement on the field;
-    /// says whether it did. One search finds both the claim's place and, next to it, any
-    /// record of the same claimant, whose shared copy of the claimant saves interning it.
-    fn add_claim(&mut self, claim: &Claim, report_id: &ReportId, interner: &mut Interner) -> bool {
-        let key = (&claim.claimant.id, claim.assertion.field_ref());
+    /// if it did, returns the shared copy of its claimant. That copy is `hint` when it is the
+    /// same source, else one held by a record next to the claim's place (found by the same
+    /// search), else interned.
+    fn add_claim(
+        &mut self,
+        claim: &Claim,
+        report_id: &ReportId,
+        hint: Option<Arc<Source>>,
+        interner: &mut Interner,
+    ) -> Option<Arc<Source>> {
+        let field = claim.assertion.field_ref();
+        let key = (field.kind(), &claim.claimant.id, field);
         let found = self.claims.binary_search_by(|r| r.key().cmp(&key));
         if let Ok(i) = found {
             let standing = &self.claims[i];
             if (claim.stated_at, report_id) <= (standing.stated_at, &standing.report_id) {
-                return false;
+                return None;
             }
         }
         let at = found.unwrap_or_else(|i| i);
-        let claimant = [at.checked_sub(1), Some(at)]
-            .into_iter()
-            .flatten()
-            .filter_map(|i| self.claims.get(i))
-            .find(|r| *r.claimant == claim.claimant)
-            .map(|r| r.claimant.clone());
+        let claimant = hint.filter(|h| **h == claim.claimant).or_else(|| {
+            [at.checked_sub(1), Some(at)]
+                .into_iter()
+                .flatten()
+                .filter_map(|i| self.claims.get(i))
+                .find(|r| *r.claimant == claim.claimant)
+                .map(|r| r.claimant.clone())
+        });
         let record = ClaimRecord::from_claim(claim, report_id, claimant, interner);
+        let shared = record.claimant.clone();
         match found {
             Ok(i) => self.claims[i] = record,
             Err(i) => {
@@ -211,7 +229,7 @@ impl Incident {
                 self.claims.insert(i, record);
             }
         }
-        true
+        Some(shared)
     }
 
     /// Keeps `record` if it supersedes the claimant's standing statement on the field; says

@@ -1,22 +1,25 @@
 //! The overall grade of an incident, in the spirit of Airwars. Reasons: `docs/reconciliation.md`.
 
 use super::categorical::two_or_more;
-use super::resolve::Resolved;
+use super::resolve::{Claims, Resolved};
 use crate::core::model::{Assertion, SourceId, Stance};
 use crate::core::view::Grade;
 
 /// Whether responsibility, cause or outcome is contested, read straight from the claims: the
 /// same rule as the reconciled fields' `contested` flags, without building them.
-pub fn contested(claims: &[Resolved<'_>]) -> bool {
-    let actors = claims.iter().filter_map(|c| match c.assertion {
-        Assertion::Responsibility { actor, stance } if *stance != Stance::Denied => Some(actor),
-        _ => None,
-    });
-    let causes = claims.iter().filter_map(|c| match c.assertion {
+pub fn contested(claims: &Claims<'_>) -> bool {
+    let actors = claims
+        .responsibility()
+        .iter()
+        .filter_map(|c| match c.assertion {
+            Assertion::Responsibility { actor, stance } if *stance != Stance::Denied => Some(actor),
+            _ => None,
+        });
+    let causes = claims.causes().iter().filter_map(|c| match c.assertion {
         Assertion::Cause { cause } if cause.is_assertion() => Some(*cause),
         _ => None,
     });
-    let outcomes = claims.iter().filter_map(|c| match c.assertion {
+    let outcomes = claims.outcomes().iter().filter_map(|c| match c.assertion {
         Assertion::Outcome { outcome } => Some(*outcome),
         _ => None,
     });
@@ -27,8 +30,9 @@ pub fn contested(claims: &[Resolved<'_>]) -> bool {
 /// contested, and counts its independent claimants: the grade section of the view.
 pub fn grade(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
     // One pass over the claims: each independence group once, with whether a non-party
-    // claimant speaks in it. Claims come sorted by claimant, so a claim usually shares its
-    // group with the claim before it, and the list of groups is searched only on a change.
+    // claimant speaks in it. Claims come sorted by claimant within each kind of field, so a
+    // claim usually shares its group with the claim before it, and the list of groups is
+    // searched only on a change.
     let mut groups: Vec<(&SourceId, bool)> = Vec::with_capacity(claims.len());
     let mut last = usize::MAX;
     let mut authority = false;

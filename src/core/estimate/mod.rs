@@ -20,7 +20,7 @@ use crate::core::view::{
     CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
 };
 
-use resolve::Resolved;
+use resolve::{Claims, Resolved};
 
 fn names(incident: &Incident, level: Level) -> Vec<Name> {
     let mut v: Vec<Name> = incident
@@ -55,8 +55,9 @@ fn time(incident: &Incident) -> TimeView {
 
 /// Casualty claims grouped by (party, harm): one sorted list, cut into runs. The sort is
 /// stable, so each run keeps the claimant order the estimates rely on.
-fn casualties(claims: &[Resolved<'_>]) -> Vec<CasualtyEstimate> {
+fn casualties(claims: &Claims<'_>) -> Vec<CasualtyEstimate> {
     let mut counts: Vec<((Party, Harm), &Resolved<'_>)> = claims
+        .casualties()
         .iter()
         .filter_map(|c| match c.assertion {
             Assertion::Casualties { party, outcome, .. } => Some(((*party, *outcome), c)),
@@ -148,48 +149,51 @@ fn casualty_fingerprint_of(e: &CasualtyEstimate, registry: u64) -> u64 {
 }
 
 fn cause_items<'a>(
-    claims: &'a [Resolved<'a>],
+    claims: &'a Claims<'a>,
 ) -> impl Iterator<Item = (&'a Resolved<'a>, Cause)> + Clone {
-    claims.iter().filter_map(|c| match c.assertion {
+    claims.causes().iter().filter_map(|c| match c.assertion {
         Assertion::Cause { cause } => Some((c, *cause)),
         _ => None,
     })
 }
 
 fn outcome_items<'a>(
-    claims: &'a [Resolved<'a>],
+    claims: &'a Claims<'a>,
 ) -> impl Iterator<Item = (&'a Resolved<'a>, AttackOutcome)> + Clone {
-    claims.iter().filter_map(|c| match c.assertion {
+    claims.outcomes().iter().filter_map(|c| match c.assertion {
         Assertion::Outcome { outcome } => Some((c, *outcome)),
         _ => None,
     })
 }
 
 fn responsibility_items<'a>(
-    claims: &'a [Resolved<'a>],
+    claims: &'a Claims<'a>,
 ) -> impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone {
-    claims.iter().filter_map(|c| match c.assertion {
-        Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
-        _ => None,
-    })
+    claims
+        .responsibility()
+        .iter()
+        .filter_map(|c| match c.assertion {
+            Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
+            _ => None,
+        })
 }
 
-fn cause(claims: &[Resolved<'_>]) -> CategoricalView<Cause> {
+fn cause(claims: &Claims<'_>) -> CategoricalView<Cause> {
     categorical::categorical(cause_items(claims), Cause::is_assertion)
 }
 
-fn outcome(claims: &[Resolved<'_>]) -> CategoricalView<AttackOutcome> {
+fn outcome(claims: &Claims<'_>) -> CategoricalView<AttackOutcome> {
     categorical::categorical(outcome_items(claims), |_| true)
 }
 
-fn responsibility(claims: &[Resolved<'_>], cause: &CategoricalView<Cause>) -> ResponsibilityView {
+fn responsibility(claims: &Claims<'_>, cause: &CategoricalView<Cause>) -> ResponsibilityView {
     categorical::responsibility(responsibility_items(claims), cause)
 }
 
 /// The digest of the responsibility section, without building it or the cause it reads: only
 /// whether a non-party claimant gives a non-hostile cause or an accident matters of the cause.
-fn responsibility_digest(claims: &[Resolved<'_>]) -> u64 {
-    let non_hostile_said = claims.iter().any(|c| {
+fn responsibility_digest(claims: &Claims<'_>) -> u64 {
+    let non_hostile_said = claims.causes().iter().any(|c| {
         !c.is_party()
             && matches!(
                 c.assertion,
@@ -210,7 +214,7 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
     let outcome = outcome(&claims);
     let responsibility = responsibility(&claims, &cause);
     let contested = responsibility.contested || cause.contested || outcome.contested;
-    let (grade, independent_claimants) = grade::grade(&claims, contested);
+    let (grade, independent_claimants) = grade::grade(claims.all(), contested);
     let p = &incident.profile;
     IncidentView {
         incident_id: incident.id.clone(),
@@ -311,7 +315,7 @@ pub fn section_hashes(
     let claims = if needs_claims {
         resolve::resolve(incident, registry)
     } else {
-        Vec::new()
+        Claims::default()
     };
     let p = &incident.profile;
     for &section in sections {
@@ -321,7 +325,7 @@ pub fn section_hashes(
             Section::EventTypes => Some(stable_hash(&p.event_types.iter().collect::<Vec<_>>())),
             Section::Targets => Some(stable_hash(&p.targets.iter().collect::<Vec<_>>())),
             Section::Casualties(party, harm) => {
-                casualty_fingerprint(&claims, party, harm, registry.fingerprint())
+                casualty_fingerprint(claims.casualties(), party, harm, registry.fingerprint())
             }
             Section::Responsibility => Some(responsibility_digest(&claims)),
             Section::Cause => Some(categorical::categorical_digest(
@@ -333,7 +337,7 @@ pub fn section_hashes(
                 |_| true,
             )),
             Section::Grade => Some(stable_hash(&grade::grade(
-                &claims,
+                claims.all(),
                 grade::contested(&claims),
             ))),
             // Evidence only grows (a report is linked once, and merges add to it), so its size

@@ -42,21 +42,73 @@ impl Resolved<'_> {
     }
 }
 
-/// Resolves every standing claim of an incident, in the incident's claim order.
-pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Vec<Resolved<'a>> {
+/// An incident's standing claims, resolved, grouped by what they assert: casualty counts,
+/// then responsibility, cause and outcome, each group in the incident's claim order (by
+/// claimant). Each estimate reads its own group, not every claim.
+#[derive(Default)]
+pub struct Claims<'a> {
+    all: Vec<Resolved<'a>>,
+    /// Where the responsibility, cause and outcome groups start in `all`.
+    starts: [usize; 3],
+}
+
+impl<'a> Claims<'a> {
+    /// Every standing claim.
+    pub fn all(&self) -> &[Resolved<'a>] {
+        &self.all
+    }
+
+    /// The casualty counts.
+    pub fn casualties(&self) -> &[Resolved<'a>] {
+        &self.all[..self.starts[0]]
+    }
+
+    /// The claims and denials of responsibility.
+    pub fn responsibility(&self) -> &[Resolved<'a>] {
+        &self.all[self.starts[0]..self.starts[1]]
+    }
+
+    /// The causes asserted.
+    pub fn causes(&self) -> &[Resolved<'a>] {
+        &self.all[self.starts[1]..self.starts[2]]
+    }
+
+    /// The attack outcomes asserted.
+    pub fn outcomes(&self) -> &[Resolved<'a>] {
+        &self.all[self.starts[2]..]
+    }
+}
+
+/// Resolves every standing claim of an incident, grouped as [`Claims`] describes: the
+/// incident keeps its claims sorted by kind of field, so each group is one run.
+pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
     // Sized once: a filtered iterator would grow the list several times.
-    let mut out = Vec::with_capacity(incident.claims.len());
-    out.extend(incident.standing_claims().map(|record| {
+    let mut all = Vec::with_capacity(incident.claims.len());
+    // `starts[k]` is where group `k + 1` starts: set at its first claim or at the first of a
+    // later group, else at the end (an empty group).
+    let mut starts = [usize::MAX; 3];
+    for record in incident.standing_claims() {
+        let group = usize::from(record.assertion.field_ref().kind());
+        for s in &mut starts[..group] {
+            if *s == usize::MAX {
+                *s = all.len();
+            }
+        }
         let source = registry.resolve(&record.claimant);
-        Resolved {
+        all.push(Resolved {
             record,
             assertion: &record.assertion,
             kind: source.kind,
             root: source.root,
             credibility: source.credibility,
+        });
+    }
+    for s in &mut starts {
+        if *s == usize::MAX {
+            *s = all.len();
         }
-    }));
-    out
+    }
+    Claims { all, starts }
 }
 
 /// Sum over independence groups of the highest credibility in each group.

@@ -154,6 +154,19 @@ pub enum FieldRef<'a> {
     Outcome,
 }
 
+impl FieldRef<'_> {
+    /// Which kind of field this is, numbered in declaration order: casualties 0,
+    /// responsibility 1, cause 2, outcome 3.
+    pub fn kind(&self) -> u8 {
+        match self {
+            Self::Casualties { .. } => 0,
+            Self::Responsibility { .. } => 1,
+            Self::Cause => 2,
+            Self::Outcome => 3,
+        }
+    }
+}
+
 impl FieldKey {
     /// The borrowed form.
     pub fn as_ref(&self) -> FieldRef<'_> {

@@ -508,3 +508,46 @@ fn a_full_incident_refuses_the_next_report_and_changes_nothing() {
     let held = report("r7", 7, media("outlet-7"), vec![]);
     assert_eq!(e.try_apply(&held), Ok(Vec::new()));
 }
+
+#[test]
+fn a_claimant_correcting_itself_within_one_report_is_digested_as_the_whole_view() {
+    // The fold brings each casualty estimate's digest up to date from the claims a report
+    // changed; a report whose second claim replaces its own first one must come out as if
+    // the estimate were digested whole. Decoding refuses such a report, but the engine takes
+    // reports built in code too.
+    let at = |minute: u32, n: u32| {
+        let mut c = killed(media("daily"), exact(n));
+        c["stated_at"] = json!(format!("2017-08-14T10:{minute:02}:00Z"));
+        c
+    };
+    let mut twice = report("r2", 10, media("daily"), vec![at(5, 5)]);
+    let second = report("x", 10, media("daily"), vec![at(6, 7)]);
+    twice.claims.extend(second.claims);
+    let reports = [
+        report("r1", 0, media("daily"), vec![at(0, 3)]),
+        twice,
+        report(
+            "r3",
+            20,
+            media("other"),
+            vec![killed(media("other"), exact(4))],
+        ),
+        report("r4", 30, media("daily"), vec![at(30, 9)]),
+    ];
+    let mut applied = Engine::new(SourceRegistry::default());
+    let mut folded = Engine::new(SourceRegistry::default());
+    for r in &reports {
+        let a = applied.apply(r);
+        let f = folded.fold(r).map(|f| f.into_updates()).unwrap_or_default();
+        assert_eq!(a, f, "report {}", r.report_id);
+    }
+    let (a, f) = (applied.views(), folded.views());
+    assert_eq!(a, f);
+    assert_eq!(lbh(civilians_killed(&f[0])), (4, 4, 9));
+    for inc in applied.incidents() {
+        assert_eq!(
+            &inc.digest,
+            &folded.incident(&inc.id).expect("same incidents").digest
+        );
+    }
+}

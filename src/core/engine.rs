@@ -6,8 +6,11 @@
 use foldhash::{HashMap, HashSet};
 
 use crate::core::error::Rejected;
-use crate::core::estimate::{all_sections, reconcile, section_hashes, view_section_hashes};
-use crate::core::incident::Incident;
+use crate::core::estimate::{
+    all_sections, reconcile, section_hashes, section_hashes_after, view_section_hashes,
+    CasualtyChange,
+};
+use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::intern::Interner;
 use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
 use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
@@ -42,6 +45,7 @@ pub struct Engine {
     /// Scratch lists reused from report to report.
     touched: Vec<Section>,
     fresh: Vec<(Section, Option<u64>)>,
+    superseded: Vec<ClaimRecord>,
     /// Scratch lists of linking, reused from report to report: the incidents the index reaches,
     /// and those that scored.
     reach: Vec<u32>,
@@ -309,7 +313,14 @@ impl Engine {
         }
         let mut touched = std::mem::take(&mut self.touched);
         touched.clear();
-        self.incidents[target].add_report(report, &features, &mut self.interner, &mut touched);
+        self.superseded.clear();
+        self.incidents[target].add_report(
+            report,
+            &features,
+            &mut self.interner,
+            &mut touched,
+            &mut self.superseded,
+        );
         self.mark_seen(&report.report_id, id_hash, target);
 
         for &idx in &absorb {
@@ -324,7 +335,8 @@ impl Engine {
         // A merge changes anything, a new incident has no digest yet, and a restored one was
         // digested under a registry that may have changed: every section of those is digested.
         // Otherwise only the sections the report touched can have changed.
-        if !absorb.is_empty() || inc.digest.0.is_empty() || self.stale[target] {
+        let whole = !absorb.is_empty() || inc.digest.0.is_empty() || self.stale[target];
+        if whole {
             self.stale[target] = false;
             touched = all_sections(inc);
         } else {
@@ -338,7 +350,17 @@ impl Engine {
             view_section_hashes(&view, &self.registry, &touched, &mut fresh);
             Some(view)
         } else {
-            section_hashes(inc, &self.registry, &touched, &mut fresh);
+            if whole {
+                section_hashes(inc, &self.registry, &touched, &mut fresh);
+            } else {
+                // The digest is current as of the last report: casualty estimates are
+                // brought up to date from it.
+                let change = CasualtyChange {
+                    report_id: &report.report_id,
+                    superseded: &self.superseded,
+                };
+                section_hashes_after(inc, &self.registry, &touched, Some(&change), &mut fresh);
+            }
             None
         };
         let changes = inc.digest.refresh(&fresh);

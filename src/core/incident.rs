@@ -115,12 +115,16 @@ impl Incident {
 
     /// Adds a report: evidence, linking features and claims. Pushes onto `touched` every
     /// section of the view the report may have changed; a section left out has not changed.
+    /// Pushes onto `superseded` the standing casualty claims of earlier reports that the
+    /// report's claims replaced: with the report's own claims, they are what changed in
+    /// each casualty estimate.
     pub fn add_report(
         &mut self,
         report: &Report,
         features: &Features,
         interner: &mut Interner,
         touched: &mut Vec<Section>,
+        superseded: &mut Vec<ClaimRecord>,
     ) {
         let profile = self.profile.add(features, interner);
         for (changed, section) in [
@@ -157,9 +161,16 @@ impl Incident {
                 FieldRef::Cause => [Some(Section::Cause), Some(Section::Responsibility)],
                 FieldRef::Outcome => [Some(Section::Outcome), None],
             };
-            if let Some(claimant) = self.add_claim(claim, &report.report_id, last.take(), interner)
+            if let Some((claimant, old)) =
+                self.add_claim(claim, &report.report_id, last.take(), interner)
             {
                 last = Some(claimant);
+                if let Some(old) = old.filter(|o| {
+                    matches!(o.assertion, Assertion::Casualties { .. })
+                        && !o.report_id.same_copy(&report.report_id)
+                }) {
+                    superseded.push(old);
+                }
                 touched.extend(sections.into_iter().flatten());
                 // The grade and the count of independent claimants read every claim.
                 touched.push(Section::Grade);
@@ -192,16 +203,16 @@ impl Incident {
     }
 
     /// Keeps a report's claim if it supersedes the claimant's standing statement on the field;
-    /// if it did, returns the shared copy of its claimant. That copy is `hint` when it is the
-    /// same source, else one held by a record next to the claim's place (found by the same
-    /// search), else interned.
+    /// if it did, returns the shared copy of its claimant and the statement it replaced. That
+    /// copy is `hint` when it is the same source, else one held by a record next to the
+    /// claim's place (found by the same search), else interned.
     fn add_claim(
         &mut self,
         claim: &Claim,
         report_id: &ReportId,
         hint: Option<Arc<Source>>,
         interner: &mut Interner,
-    ) -> Option<Arc<Source>> {
+    ) -> Option<(Arc<Source>, Option<ClaimRecord>)> {
         let field = claim.assertion.field_ref();
         let key = (field.kind(), &claim.claimant.id, field);
         let found = self.claims.binary_search_by(|r| r.key().cmp(&key));
@@ -222,14 +233,15 @@ impl Incident {
         });
         let record = ClaimRecord::from_claim(claim, report_id, claimant, interner);
         let shared = record.claimant.clone();
-        match found {
-            Ok(i) => self.claims[i] = record,
+        let old = match found {
+            Ok(i) => Some(std::mem::replace(&mut self.claims[i], record)),
             Err(i) => {
                 self.claims.reserve_exact(1);
                 self.claims.insert(i, record);
+                None
             }
-        }
-        Some(shared)
+        };
+        Some((shared, old))
     }
 
     /// Keeps `record` if it supersedes the claimant's standing statement on the field; says

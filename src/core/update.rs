@@ -180,6 +180,15 @@ impl Digest {
         Self(d)
     }
 
+    /// The hash kept for a section, `None` when the view has no such section.
+    pub fn get(&self, section: Section) -> Option<u64> {
+        let rank = section.rank();
+        self.0
+            .binary_search_by(|(s, _)| s.rank().cmp(&rank))
+            .ok()
+            .map(|i| self.0[i].1)
+    }
+
     /// Takes in fresh hashes of some sections (sorted; `None` for a section the view no longer
     /// has) and returns those that changed, in section order.
     pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)]) -> Vec<Section> {

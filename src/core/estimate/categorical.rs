@@ -7,6 +7,8 @@
 
 use std::hash::{Hash, Hasher};
 
+use smallvec::SmallVec;
+
 use super::resolve::{claimant_ids, group_weight, Resolved};
 use crate::core::model::{ActorId, Cause, Stance};
 use crate::core::update::{stable_hash, stable_hasher};
@@ -32,7 +34,7 @@ struct RankedValue<T> {
 /// leading value (the first that competes, else the first); whether competing values are
 /// asserted.
 struct Ranking<T> {
-    values: Vec<RankedValue<T>>,
+    values: SmallVec<[RankedValue<T>; 4]>,
     leading: Option<T>,
     contested: bool,
 }
@@ -41,7 +43,7 @@ fn rank_values<'a, T: Ord + Copy>(
     items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
     competes: impl Fn(T) -> bool,
 ) -> Ranking<T> {
-    let mut values: Vec<RankedValue<T>> = Vec::new();
+    let mut values: SmallVec<[RankedValue<T>; 4]> = SmallVec::new();
     for (_, v) in items.clone() {
         if values.iter().any(|r| r.value == v) {
             continue;
@@ -138,7 +140,7 @@ struct RankedActor<'a> {
 /// (the first claimed or attributed); whether another is claimed or attributed too; whether
 /// the leading actor's responsibility is denied.
 struct ActorRanking<'a> {
-    actors: Vec<RankedActor<'a>>,
+    actors: SmallVec<[RankedActor<'a>; 4]>,
     leading: Option<&'a ActorId>,
     contested: bool,
     denied: bool,
@@ -147,7 +149,7 @@ struct ActorRanking<'a> {
 fn rank_actors<'a>(
     items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone,
 ) -> ActorRanking<'a> {
-    let mut actors: Vec<RankedActor<'a>> = Vec::new();
+    let mut actors: SmallVec<[RankedActor<'a>; 4]> = SmallVec::new();
     for (_, actor, _) in items.clone() {
         if actors.iter().any(|a| a.actor == actor) {
             continue;

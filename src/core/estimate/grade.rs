@@ -1,5 +1,7 @@
 //! The overall grade of an incident, in the spirit of Airwars. Reasons: `docs/reconciliation.md`.
 
+use smallvec::SmallVec;
+
 use super::categorical::two_or_more;
 use super::resolve::{Claims, Resolved};
 use crate::core::model::{Assertion, SourceId, Stance};
@@ -33,7 +35,7 @@ pub fn grade(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
     // claimant speaks in it. Claims come sorted by claimant within each kind of field, so a
     // claim usually shares its group with the claim before it, and the list of groups is
     // searched only on a change.
-    let mut groups: Vec<(&SourceId, bool)> = Vec::with_capacity(claims.len());
+    let mut groups: SmallVec<[(&SourceId, bool); 16]> = SmallVec::new();
     let mut last = usize::MAX;
     let mut authority = false;
     for c in claims {

@@ -6,16 +6,14 @@ mod categorical;
 mod grade;
 mod resolve;
 
-use std::hash::{Hash, Hasher};
-
-use crate::core::incident::Incident;
+use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::link::Level;
 use crate::core::model::{
     ActorId, Assertion, AttackOutcome, Cause, Harm, Name, Party, Quantity, ReportId, SourceId,
     SourceKind, Stance, Timestamp,
 };
 use crate::core::registry::SourceRegistry;
-use crate::core::update::{stable_hash, stable_hasher, Section};
+use crate::core::update::{stable_hash, Section};
 use crate::core::view::{
     CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
 };
@@ -75,81 +73,136 @@ fn casualties(claims: &Claims<'_>) -> Vec<CasualtyEstimate> {
         .collect()
 }
 
-/// Hashes one claim of a casualty estimate as the estimate lists it ([`ClaimEntry`]), from the
-/// view or from the state: both must give the same bytes.
-fn hash_claim_entry(
-    h: &mut impl Hasher,
+/// The hash of one claim of a casualty estimate as the estimate lists it ([`ClaimEntry`]),
+/// from the view or from the state: both must give the same value.
+fn claim_entry_hash(
     claimant: &SourceId,
     kind: SourceKind,
     party_claim: bool,
     count: &Quantity,
     stated_at: Timestamp,
     report_id: &ReportId,
-) {
-    (claimant, kind, party_claim, count, stated_at, report_id).hash(h);
+) -> u64 {
+    stable_hash(&(claimant, kind, party_claim, count, stated_at, report_id))
+}
+
+/// The entry hash of a resolved casualty claim, `None` for another assertion.
+fn resolved_entry_hash(c: &Resolved<'_>) -> Option<u64> {
+    match c.assertion {
+        Assertion::Casualties { count, .. } => Some(claim_entry_hash(
+            c.claimant(),
+            c.kind,
+            c.is_party(),
+            count,
+            c.record.stated_at,
+            &c.record.report_id,
+        )),
+        _ => None,
+    }
+}
+
+/// Where the casualty digests start: the registry that resolves the claimants.
+fn casualty_seed(registry: u64) -> u64 {
+    stable_hash(&registry)
 }
 
 /// The digest of the estimate of one (party, harm) from the state, or `None` when no standing
-/// claim gives a figure for it. It hashes what the estimate is computed from instead of the
-/// estimate: the claims it lists, each with its statement time and report, and the registry
-/// that resolves their claimants. The estimate is a function of these and lists the claims, so
-/// it changes exactly when they do (a new registry can at most name the section as changed
-/// while its figures stay the same).
+/// claim gives a figure for it. It sums the hashes of what the estimate is computed from,
+/// instead of hashing the estimate: the claims it lists, each with its statement time and
+/// report, over a seed taken from the registry that resolves their claimants. The estimate is
+/// a function of these and lists the claims, so it changes exactly when they do (a new
+/// registry can at most name the section as changed while its figures stay the same). A sum
+/// does not depend on order, and is kept up to date claim by claim
+/// ([`casualty_digest_after`]): a report touches one or two claims of an estimate, and the
+/// others need not be read again.
 fn casualty_fingerprint(
     claims: &[Resolved<'_>],
     party: Party,
     harm: Harm,
     registry: u64,
 ) -> Option<u64> {
-    let mut h = stable_hasher();
-    registry.hash(&mut h);
+    let mut sum = casualty_seed(registry);
     let mut any = false;
     for c in claims {
         if let Assertion::Casualties {
             party: p,
             outcome: o,
-            count,
+            ..
         } = c.assertion
         {
             if *p == party && *o == harm {
                 any = true;
-                let r = c.record;
-                let kind = c.kind;
-                hash_claim_entry(
-                    &mut h,
-                    c.claimant(),
-                    kind,
-                    c.is_party(),
-                    count,
-                    r.stated_at,
-                    &r.report_id,
-                );
+                sum = sum.wrapping_add(resolved_entry_hash(c).unwrap_or(0));
             }
         }
     }
-    any.then(|| h.finish())
+    any.then_some(sum)
 }
 
 /// The same digest from a rendered estimate.
 fn casualty_fingerprint_of(e: &CasualtyEstimate, registry: u64) -> u64 {
-    let mut h = stable_hasher();
-    registry.hash(&mut h);
-    for c in &e.claims {
-        hash_claim_entry(
-            &mut h,
+    e.claims.iter().fold(casualty_seed(registry), |sum, c| {
+        sum.wrapping_add(claim_entry_hash(
             &c.claimant,
             c.claimant_kind,
             c.party_claim,
             &c.count,
             c.stated_at,
             &c.report_id,
-        );
+        ))
+    })
+}
+
+/// What one report changed in an incident's casualty claims: its own claims, and the
+/// standing casualty claims of earlier reports they replaced.
+pub struct CasualtyChange<'a> {
+    /// The report applied.
+    pub report_id: &'a ReportId,
+    /// The standing casualty claims it replaced (see `Incident::add_report`).
+    pub superseded: &'a [ClaimRecord],
+}
+
+/// The digest of the estimate of one (party, harm) after a report, from the digest before it
+/// (`None`: no estimate) and what the report changed: the same value as
+/// `casualty_fingerprint` of the whole estimate, reading only the claims that changed. The
+/// registry must be the one the digest before was taken under.
+fn casualty_digest_after(
+    incident: &Incident,
+    registry: &SourceRegistry,
+    (party, harm): (Party, Harm),
+    before: Option<u64>,
+    change: &CasualtyChange<'_>,
+) -> Option<u64> {
+    let is_section = |a: &Assertion| matches!(a, Assertion::Casualties { party: p, outcome: o, .. } if *p == party && *o == harm);
+    let mut sum = before.unwrap_or_else(|| casualty_seed(registry.fingerprint()));
+    let mut any = false;
+    // Casualty claims come first in the incident's claims (sorted by kind of field).
+    for r in incident
+        .claims
+        .iter()
+        .take_while(|r| r.assertion.field_ref().kind() == 0)
+        .filter(|r| is_section(&r.assertion))
+    {
+        any = true;
+        // The report's own claims hold its very copy of the id.
+        if r.report_id.same_copy(change.report_id) {
+            let added = resolved_entry_hash(&resolve::one(r, registry)).unwrap_or(0);
+            sum = sum.wrapping_add(added);
+        }
     }
-    h.finish()
+    for r in change
+        .superseded
+        .iter()
+        .filter(|r| is_section(&r.assertion))
+    {
+        let gone = resolved_entry_hash(&resolve::one(r, registry)).unwrap_or(0);
+        sum = sum.wrapping_sub(gone);
+    }
+    any.then_some(sum)
 }
 
 fn cause_items<'a>(
-    claims: &'a Claims<'a>,
+    claims: &'a Claims<'_>,
 ) -> impl Iterator<Item = (&'a Resolved<'a>, Cause)> + Clone {
     claims.causes().iter().filter_map(|c| match c.assertion {
         Assertion::Cause { cause } => Some((c, *cause)),
@@ -158,7 +211,7 @@ fn cause_items<'a>(
 }
 
 fn outcome_items<'a>(
-    claims: &'a Claims<'a>,
+    claims: &'a Claims<'_>,
 ) -> impl Iterator<Item = (&'a Resolved<'a>, AttackOutcome)> + Clone {
     claims.outcomes().iter().filter_map(|c| match c.assertion {
         Assertion::Outcome { outcome } => Some((c, *outcome)),
@@ -167,7 +220,7 @@ fn outcome_items<'a>(
 }
 
 fn responsibility_items<'a>(
-    claims: &'a Claims<'a>,
+    claims: &'a Claims<'_>,
 ) -> impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone {
     claims
         .responsibility()
@@ -302,14 +355,27 @@ pub fn section_hashes(
     sections: &[Section],
     out: &mut Vec<(Section, Option<u64>)>,
 ) {
+    section_hashes_after(incident, registry, sections, None, out);
+}
+
+/// [`section_hashes`] after one report, given what it changed in the casualty claims: each
+/// casualty estimate's digest is brought up to date from the one the incident keeps, reading
+/// only the claims that changed. The incident's digest must be current as of the report
+/// before, under the same registry.
+pub fn section_hashes_after(
+    incident: &Incident,
+    registry: &SourceRegistry,
+    sections: &[Section],
+    change: Option<&CasualtyChange<'_>>,
+    out: &mut Vec<(Section, Option<u64>)>,
+) {
     let needs_claims = sections.iter().any(|s| {
         matches!(
             s,
-            Section::Casualties(..)
-                | Section::Responsibility
-                | Section::Cause
-                | Section::Outcome
-                | Section::Grade
+            Section::Casualties(..) if change.is_none()
+        ) || matches!(
+            s,
+            Section::Responsibility | Section::Cause | Section::Outcome | Section::Grade
         )
     });
     let claims = if needs_claims {
@@ -324,9 +390,15 @@ pub fn section_hashes(
             Section::Time => Some(stable_hash(&time(incident))),
             Section::EventTypes => Some(stable_hash(&p.event_types.iter().collect::<Vec<_>>())),
             Section::Targets => Some(stable_hash(&p.targets.iter().collect::<Vec<_>>())),
-            Section::Casualties(party, harm) => {
-                casualty_fingerprint(claims.casualties(), party, harm, registry.fingerprint())
-            }
+            Section::Casualties(party, harm) => match change {
+                Some(change) => {
+                    let before = incident.digest.get(section);
+                    casualty_digest_after(incident, registry, (party, harm), before, change)
+                }
+                None => {
+                    casualty_fingerprint(claims.casualties(), party, harm, registry.fingerprint())
+                }
+            },
             Section::Responsibility => Some(responsibility_digest(&claims)),
             Section::Cause => Some(categorical::categorical_digest(
                 cause_items(&claims),

@@ -1,6 +1,8 @@
 //! Claims as estimation sees them: the claimant resolved through the source registry, with its
 //! credibility and whether it is a party.
 
+use smallvec::SmallVec;
+
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::model::{Assertion, SourceId, SourceKind};
 use crate::core::registry::SourceRegistry;
@@ -47,43 +49,55 @@ impl Resolved<'_> {
 /// claimant). Each estimate reads its own group, not every claim.
 #[derive(Default)]
 pub struct Claims<'a> {
-    all: Vec<Resolved<'a>>,
+    all: SmallVec<[Resolved<'a>; 16]>,
     /// Where the responsibility, cause and outcome groups start in `all`.
     starts: [usize; 3],
 }
 
 impl<'a> Claims<'a> {
     /// Every standing claim.
-    pub fn all(&self) -> &[Resolved<'a>] {
+    pub fn all(&self) -> &[Resolved<'_>] {
         &self.all
     }
 
     /// The casualty counts.
-    pub fn casualties(&self) -> &[Resolved<'a>] {
+    pub fn casualties(&self) -> &[Resolved<'_>] {
         &self.all[..self.starts[0]]
     }
 
     /// The claims and denials of responsibility.
-    pub fn responsibility(&self) -> &[Resolved<'a>] {
+    pub fn responsibility(&self) -> &[Resolved<'_>] {
         &self.all[self.starts[0]..self.starts[1]]
     }
 
     /// The causes asserted.
-    pub fn causes(&self) -> &[Resolved<'a>] {
+    pub fn causes(&self) -> &[Resolved<'_>] {
         &self.all[self.starts[1]..self.starts[2]]
     }
 
     /// The attack outcomes asserted.
-    pub fn outcomes(&self) -> &[Resolved<'a>] {
+    pub fn outcomes(&self) -> &[Resolved<'_>] {
         &self.all[self.starts[2]..]
+    }
+}
+
+/// Resolves one statement.
+pub fn one<'a>(record: &'a ClaimRecord, registry: &'a SourceRegistry) -> Resolved<'a> {
+    let source = registry.resolve(&record.claimant);
+    Resolved {
+        record,
+        assertion: &record.assertion,
+        kind: source.kind,
+        root: source.root,
+        credibility: source.credibility,
     }
 }
 
 /// Resolves every standing claim of an incident, grouped as [`Claims`] describes: the
 /// incident keeps its claims sorted by kind of field, so each group is one run.
 pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
-    // Sized once: a filtered iterator would grow the list several times.
-    let mut all = Vec::with_capacity(incident.claims.len());
+    // On the stack for most incidents; sized once otherwise.
+    let mut all = SmallVec::with_capacity(incident.claims.len());
     // `starts[k]` is where group `k + 1` starts: set at its first claim or at the first of a
     // later group, else at the end (an empty group).
     let mut starts = [usize::MAX; 3];
@@ -94,14 +108,7 @@ pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Clai
                 *s = all.len();
             }
         }
-        let source = registry.resolve(&record.claimant);
-        all.push(Resolved {
-            record,
-            assertion: &record.assertion,
-            kind: source.kind,
-            root: source.root,
-            credibility: source.credibility,
-        });
+        all.push(one(record, registry));
     }
     for s in &mut starts {
         if *s == usize::MAX {
@@ -113,7 +120,7 @@ pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Clai
 
 /// Sum over independence groups of the highest credibility in each group.
 pub fn group_weight<'a>(claims: impl Iterator<Item = &'a Resolved<'a>>) -> u32 {
-    let mut best: Vec<(&SourceId, u32)> = Vec::new();
+    let mut best: SmallVec<[(&SourceId, u32); 8]> = SmallVec::new();
     for c in claims {
         match best.iter_mut().find(|(r, _)| *r == c.root()) {
             Some((_, w)) => *w = (*w).max(c.weight()),

@@ -42,8 +42,16 @@ pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Eq, Hash)]
+        #[derive(Clone, Eq)]
         pub struct $name(Arc<str>);
+
+        // As derived: the text's hash (equal ids have equal text).
+        impl std::hash::Hash for $name {
+            #[inline]
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state)
+            }
+        }
 
         // By text, as derived, with a shortcut for one shared copy: the state interns its
         // ids, so the ids it compares are often the very same allocation.
@@ -87,6 +95,12 @@ macro_rules! id_type {
             #[allow(dead_code)] // not every id type is interned
             pub(crate) fn arc(&self) -> &Arc<str> {
                 &self.0
+            }
+
+            /// Whether both are the very same shared copy (not only the same text).
+            #[allow(dead_code)] // not every id type is compared so
+            pub(crate) fn same_copy(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.0, &other.0)
             }
 
             /// Wraps interned text that was parsed as this id before.

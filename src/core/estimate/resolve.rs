@@ -49,7 +49,7 @@ impl Resolved<'_> {
 /// claimant). Each estimate reads its own group, not every claim.
 #[derive(Default)]
 pub struct Claims<'a> {
-    all: SmallVec<[Resolved<'a>; 16]>,
+    all: Vec<Resolved<'a>>,
     /// Where the responsibility, cause and outcome groups start in `all`.
     starts: [usize; 3],
 }
@@ -96,8 +96,8 @@ pub fn one<'a>(record: &'a ClaimRecord, registry: &'a SourceRegistry) -> Resolve
 /// Resolves every standing claim of an incident, grouped as [`Claims`] describes: the
 /// incident keeps its claims sorted by kind of field, so each group is one run.
 pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
-    // On the stack for most incidents; sized once otherwise.
-    let mut all = SmallVec::with_capacity(incident.claims.len());
+    // Sized once: a filtered iterator would grow the list several times.
+    let mut all = Vec::with_capacity(incident.claims.len());
     // `starts[k]` is where group `k + 1` starts: set at its first claim or at the first of a
     // later group, else at the end (an empty group).
     let mut starts = [usize::MAX; 3];

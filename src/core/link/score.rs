@@ -218,7 +218,8 @@ fn distance_score(a: &[Coordinates], b: &[Coordinates]) -> Option<i32> {
 /// Scores a report against an incident: `None` when they cannot be one incident (another
 /// region, outside the time window, different named places, coordinates too far apart).
 pub fn score(p: &Profile, f: &Features) -> Option<i32> {
-    if *p.region != *f.region {
+    // Region keys are interned: the same key is mostly the same copy.
+    if !std::sync::Arc::ptr_eq(&p.region, &f.region) && *p.region != *f.region {
         return None;
     }
     let allowed = f

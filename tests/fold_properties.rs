@@ -303,7 +303,7 @@ proptest! {
             // The digest kept section by section is the one taken whole.
             for inc in engine.incidents().filter(|i| i.is_live()) {
                 let mut fresh = Vec::new();
-                section_hashes(inc, &SourceRegistry::default(), &all_sections(inc), &mut fresh);
+                section_hashes(inc, &SourceRegistry::default(), all_sections(inc), &mut fresh);
                 let whole: Vec<(Section, u64)> = fresh
                     .into_iter()
                     .filter_map(|(s, h)| h.map(|h| (s, h)))

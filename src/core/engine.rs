@@ -16,7 +16,7 @@ use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
 use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
 use crate::core::model::{IncidentId, Report, ReportId};
 use crate::core::registry::SourceRegistry;
-use crate::core::update::{stable_hash, MergeNotice, Section, Update};
+use crate::core::update::{stable_hash, MergeNotice, Section, Sections, Update};
 use crate::core::view::IncidentView;
 
 /// The reconciliation state of one partition.
@@ -43,7 +43,6 @@ pub struct Engine {
     /// Per incident, whether its digest must be taken whole at the next report (restored).
     stale: Vec<bool>,
     /// Scratch lists reused from report to report.
-    touched: Vec<Section>,
     fresh: Vec<(Section, Option<u64>)>,
     superseded: Vec<ClaimRecord>,
     /// Scratch lists of linking, reused from report to report: the incidents the index reaches,
@@ -311,8 +310,7 @@ impl Engine {
         if held + absorbed >= MAX_REPORTS_PER_INCIDENT {
             absorb.clear();
         }
-        let mut touched = std::mem::take(&mut self.touched);
-        touched.clear();
+        let mut touched = Sections::default();
         self.superseded.clear();
         self.incidents[target].add_report(
             report,
@@ -339,19 +337,16 @@ impl Engine {
         if whole {
             self.stale[target] = false;
             touched = all_sections(inc);
-        } else {
-            touched.sort_unstable();
-            touched.dedup();
         }
         let mut fresh = std::mem::take(&mut self.fresh);
         fresh.clear();
         let view = if render {
             let view = reconcile(inc, &self.registry);
-            view_section_hashes(&view, &self.registry, &touched, &mut fresh);
+            view_section_hashes(&view, &self.registry, touched, &mut fresh);
             Some(view)
         } else {
             if whole {
-                section_hashes(inc, &self.registry, &touched, &mut fresh);
+                section_hashes(inc, &self.registry, touched, &mut fresh);
             } else {
                 // The digest is current as of the last report: casualty estimates are
                 // brought up to date from it.
@@ -359,13 +354,12 @@ impl Engine {
                     report_id: &report.report_id,
                     superseded: &self.superseded,
                 };
-                section_hashes_after(inc, &self.registry, &touched, Some(&change), &mut fresh);
+                section_hashes_after(inc, &self.registry, touched, Some(&change), &mut fresh);
             }
             None
         };
         let changes = inc.digest.refresh(&fresh);
         self.fresh = fresh;
-        self.touched = touched;
         let published = !changes.is_empty() || !absorb.is_empty();
         if published {
             inc.version += 1;

@@ -12,7 +12,7 @@ use crate::core::link::{Features, Profile};
 use crate::core::model::{
     Assertion, Claim, FieldRef, IncidentId, Report, ReportId, Source, SourceId, Timestamp,
 };
-use crate::core::update::{Digest, Section};
+use crate::core::update::{Digest, Section, Sections};
 use crate::core::view::Evidence;
 
 /// A claimant's standing statement on one field: a claim, or a retraction of it.
@@ -113,8 +113,8 @@ impl Incident {
         }
     }
 
-    /// Adds a report: evidence, linking features and claims. Pushes onto `touched` every
-    /// section of the view the report may have changed; a section left out has not changed.
+    /// Adds a report: evidence, linking features and claims. Adds to `touched` every section
+    /// of the view the report may have changed; a section left out has not changed.
     /// Pushes onto `superseded` the standing casualty claims of earlier reports that the
     /// report's claims replaced: with the report's own claims, they are what changed in
     /// each casualty estimate.
@@ -123,7 +123,7 @@ impl Incident {
         report: &Report,
         features: &Features,
         interner: &mut Interner,
-        touched: &mut Vec<Section>,
+        touched: &mut Sections,
         superseded: &mut Vec<ClaimRecord>,
     ) {
         let profile = self.profile.add(features, interner);
@@ -134,7 +134,7 @@ impl Incident {
             (profile.targets, Section::Targets),
         ] {
             if changed {
-                touched.push(section);
+                touched.insert(section);
             }
         }
         if self.add_evidence(Evidence {
@@ -143,7 +143,7 @@ impl Incident {
             publisher: interner.source_id(&report.publisher.id),
             publisher_kind: report.publisher.kind,
         }) {
-            touched.push(Section::Evidence);
+            touched.insert(Section::Evidence);
         }
         // The list grows once per report, not once per claim: each growth is a reallocation.
         self.claims.reserve_exact(report.claims.len());
@@ -173,7 +173,7 @@ impl Incident {
                 }
                 touched.extend(sections.into_iter().flatten());
                 // The grade and the count of independent claimants read every claim.
-                touched.push(Section::Grade);
+                touched.insert(Section::Grade);
             }
         }
         // Claims that superseded standing ones left their slots spare: give them back, as

@@ -80,6 +80,95 @@ impl Section {
     }
 }
 
+/// Every party and harm, in their declared order: the casualty sections a set can hold.
+const PARTIES: [Party; 6] = [
+    Party::Civilians,
+    Party::Military,
+    Party::SecurityForces,
+    Party::ArmedGroup,
+    Party::Attackers,
+    Party::Unknown,
+];
+const HARMS: [Harm; 4] = [Harm::Killed, Harm::Wounded, Harm::Missing, Harm::Captured];
+
+/// A set of sections, one bit each, iterated in section order: a report marks the sections it
+/// touched without sorting or deduplicating them. Bits 0–3 are location, time, event types
+/// and targets, 4–27 the casualty estimates by (party, harm), 28–32 responsibility, cause,
+/// outcome, grade and evidence: the derived order of [`Section`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sections(u64);
+
+impl Sections {
+    /// The bit of a section.
+    fn bit(section: Section) -> u32 {
+        match section {
+            Section::Location => 0,
+            Section::Time => 1,
+            Section::EventTypes => 2,
+            Section::Targets => 3,
+            Section::Casualties(p, h) => 4 + (p as u32) * 4 + h as u32,
+            Section::Responsibility => 28,
+            Section::Cause => 29,
+            Section::Outcome => 30,
+            Section::Grade => 31,
+            Section::Evidence => 32,
+        }
+    }
+
+    /// The section of a bit.
+    fn section(bit: u32) -> Option<Section> {
+        Some(match bit {
+            0 => Section::Location,
+            1 => Section::Time,
+            2 => Section::EventTypes,
+            3 => Section::Targets,
+            4..=27 => {
+                let i = (bit - 4) as usize;
+                Section::Casualties(PARTIES[i / 4], HARMS[i % 4])
+            }
+            28 => Section::Responsibility,
+            29 => Section::Cause,
+            30 => Section::Outcome,
+            31 => Section::Grade,
+            32 => Section::Evidence,
+            _ => return None,
+        })
+    }
+
+    /// Adds a section.
+    pub fn insert(&mut self, section: Section) {
+        self.0 |= 1 << Self::bit(section);
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The sections, in section order.
+    pub fn iter(self) -> impl Iterator<Item = Section> {
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            while rest != 0 {
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                if let Some(s) = Self::section(bit) {
+                    return Some(s);
+                }
+            }
+            None
+        })
+    }
+}
+
+impl Extend<Section> for Sections {
+    fn extend<I: IntoIterator<Item = Section>>(&mut self, iter: I) {
+        for s in iter {
+            self.insert(s);
+        }
+    }
+}
+
 /// A fixed, seedless word-at-a-time hash (the FxHash step: rotate, xor, multiply), so digests
 /// are the same in every process and every build. Digests are stored in the state changelog:
 /// changing this function changes every digest once (a spurious version per incident).
@@ -385,6 +474,35 @@ mod tests {
                 assert_eq!(a.cmp(b), a.rank().cmp(&b.rank()), "{a:?} vs {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_set_of_sections_holds_each_once_in_section_order() {
+        let mut all: Vec<Section> = [
+            Section::Location,
+            Section::Time,
+            Section::EventTypes,
+            Section::Targets,
+            Section::Responsibility,
+            Section::Cause,
+            Section::Outcome,
+            Section::Grade,
+            Section::Evidence,
+        ]
+        .into_iter()
+        .chain(
+            PARTIES
+                .iter()
+                .flat_map(|p| HARMS.iter().map(move |h| Section::Casualties(*p, *h))),
+        )
+        .collect();
+        let mut set = Sections::default();
+        assert!(set.is_empty());
+        // Inserted in reverse and twice over, read back once each, sorted.
+        set.extend(all.iter().rev().copied());
+        set.extend(all.iter().copied());
+        all.sort();
+        assert_eq!(set.iter().collect::<Vec<_>>(), all);
     }
 
     #[test]

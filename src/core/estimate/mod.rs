@@ -13,7 +13,7 @@ use crate::core::model::{
     SourceKind, Stance, Timestamp,
 };
 use crate::core::registry::SourceRegistry;
-use crate::core::update::{stable_hash, Section};
+use crate::core::update::{stable_hash, Section, Sections};
 use crate::core::view::{
     CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
 };
@@ -286,9 +286,10 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
     }
 }
 
-/// Every section an incident's view has, or had when it was last digested, sorted.
-pub fn all_sections(incident: &Incident) -> Vec<Section> {
-    let mut sections = vec![
+/// Every section an incident's view has, or had when it was last digested.
+pub fn all_sections(incident: &Incident) -> Sections {
+    let mut sections = Sections::default();
+    sections.extend([
         Section::Location,
         Section::Time,
         Section::EventTypes,
@@ -298,7 +299,7 @@ pub fn all_sections(incident: &Incident) -> Vec<Section> {
         Section::Outcome,
         Section::Grade,
         Section::Evidence,
-    ];
+    ]);
     sections.extend(incident.digest.0.iter().map(|(s, _)| *s));
     sections.extend(
         incident
@@ -310,20 +311,18 @@ pub fn all_sections(incident: &Incident) -> Vec<Section> {
                 _ => None,
             }),
     );
-    sections.sort_unstable();
-    sections.dedup();
     sections
 }
 
-/// The digest hash of each of `sections` (sorted) read from the incident's rendered view: the
+/// The digest hash of each of `sections` read from the incident's rendered view: the
 /// same values [`section_hashes`] takes from the state, for when the view is built anyway.
 pub fn view_section_hashes(
     view: &IncidentView,
     registry: &SourceRegistry,
-    sections: &[Section],
+    sections: Sections,
     out: &mut Vec<(Section, Option<u64>)>,
 ) {
-    for &section in sections {
+    for section in sections.iter() {
         let hash = match section {
             Section::Location => Some(stable_hash(&view.location)),
             Section::Time => Some(stable_hash(&view.time)),
@@ -344,7 +343,7 @@ pub fn view_section_hashes(
     }
 }
 
-/// The digest hash of each of `sections` (sorted) as the incident now stands, without building
+/// The digest hash of each of `sections` as the incident now stands, without building
 /// the view: `None` for a section the view no longer has (a casualty estimate whose last claim
 /// was withdrawn). Each hash changes exactly when its section of the view does. Most hash the
 /// section itself; casualty estimates, the costliest to build, hash what they are computed
@@ -352,7 +351,7 @@ pub fn view_section_hashes(
 pub fn section_hashes(
     incident: &Incident,
     registry: &SourceRegistry,
-    sections: &[Section],
+    sections: Sections,
     out: &mut Vec<(Section, Option<u64>)>,
 ) {
     section_hashes_after(incident, registry, sections, None, out);
@@ -365,7 +364,7 @@ pub fn section_hashes(
 pub fn section_hashes_after(
     incident: &Incident,
     registry: &SourceRegistry,
-    sections: &[Section],
+    sections: Sections,
     change: Option<&CasualtyChange<'_>>,
     out: &mut Vec<(Section, Option<u64>)>,
 ) {
@@ -384,7 +383,7 @@ pub fn section_hashes_after(
         Claims::default()
     };
     let p = &incident.profile;
-    for &section in sections {
+    for section in sections.iter() {
         let hash = match section {
             Section::Location => Some(stable_hash(&location(incident))),
             Section::Time => Some(stable_hash(&time(incident))),

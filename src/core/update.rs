@@ -38,20 +38,9 @@ pub enum Section {
 impl Section {
     /// The section's place in the order of sections, as a number: the derived order, cheaper
     /// to compare.
+    #[inline]
     pub fn rank(self) -> u32 {
-        let (variant, detail) = match self {
-            Self::Location => (0, 0),
-            Self::Time => (1, 0),
-            Self::EventTypes => (2, 0),
-            Self::Targets => (3, 0),
-            Self::Casualties(p, h) => (4, ((p as u32) << 8) | h as u32),
-            Self::Responsibility => (5, 0),
-            Self::Cause => (6, 0),
-            Self::Outcome => (7, 0),
-            Self::Grade => (8, 0),
-            Self::Evidence => (9, 0),
-        };
-        (variant << 16) | detail
+        Sections::bit(self)
     }
 
     /// The path named in an update's `changes`, e.g. `casualties.military.killed`.
@@ -100,6 +89,7 @@ pub struct Sections(u64);
 
 impl Sections {
     /// The bit of a section.
+    #[inline]
     fn bit(section: Section) -> u32 {
         match section {
             Section::Location => 0,

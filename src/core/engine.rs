@@ -45,6 +45,8 @@ pub struct Engine {
     /// Scratch lists reused from report to report.
     fresh: Vec<(Section, Option<u64>)>,
     superseded: Vec<ClaimRecord>,
+    /// The sections the last report changed, read by its [`Folded`].
+    changed: Vec<Section>,
     /// Scratch lists of linking, reused from report to report: the incidents the index reaches,
     /// and those that scored.
     reach: Vec<u32>,
@@ -61,8 +63,8 @@ pub struct Folded<'a> {
     absorbed: Vec<usize>,
     /// The incident the report joined, if it gets a new version.
     target: Option<usize>,
-    /// Sections of the target's view that changed.
-    changes: Vec<Section>,
+    /// Sections of the target's view that changed (the engine keeps the list between reports).
+    changes: &'a [Section],
     /// The target's view, when it was rendered during the fold.
     view: Option<IncidentView>,
 }
@@ -74,7 +76,7 @@ impl<'a> Folded<'a> {
             report_id: report.report_id.clone(),
             absorbed: Vec::new(),
             target: None,
-            changes: Vec::new(),
+            changes: &[],
             view: None,
         }
     }
@@ -113,7 +115,7 @@ impl<'a> Folded<'a> {
                 }),
             ));
         }
-        let mut changes: Vec<String> = self.changes.into_iter().map(Section::path).collect();
+        let mut changes: Vec<String> = self.changes.iter().copied().map(Section::path).collect();
         let merge = if absorbed_ids.is_empty() {
             None
         } else {
@@ -358,18 +360,20 @@ impl Engine {
             }
             None
         };
-        let changes = inc.digest.refresh(&fresh);
+        self.changed.clear();
+        inc.digest.refresh(&fresh, &mut self.changed);
         self.fresh = fresh;
-        let published = !changes.is_empty() || !absorb.is_empty();
+        let published = !self.changed.is_empty() || !absorb.is_empty();
         if published {
             inc.version += 1;
         }
+        let engine: &Engine = self;
         Ok(Folded {
-            engine: self,
+            engine,
             report_id: report.report_id.clone(),
             absorbed: absorb,
             target: published.then_some(target),
-            changes,
+            changes: &engine.changed,
             view,
         })
     }

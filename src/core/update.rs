@@ -267,12 +267,11 @@ impl Digest {
     }
 
     /// Takes in fresh hashes of some sections (sorted; `None` for a section the view no longer
-    /// has) and returns those that changed, in section order.
-    pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)]) -> Vec<Section> {
+    /// has) and appends those that changed to `changed`, in section order.
+    pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)], changed: &mut Vec<Section>) {
         // Both lists are sorted, so one walk over each finds every section; sections compare
         // as small integers ([`Section::rank`]), cheaper than the derived order.
         let digest = &mut self.0;
-        let mut changed = Vec::with_capacity(fresh.len());
         let mut sized = false;
         let mut i = 0;
         for (n, &(section, hash)) in fresh.iter().enumerate() {
@@ -307,7 +306,6 @@ impl Digest {
                 (false, None) => {}
             }
         }
-        changed
     }
 
     /// The sections that differ between `self` (old) and `new`, in section order.
@@ -500,13 +498,17 @@ mod tests {
         let c = Section::Casualties(Party::Civilians, Harm::Killed);
         let m = Section::Casualties(Party::Military, Harm::Wounded);
         let mut d = Digest(vec![(Section::Location, 1), (c, 2), (Section::Grade, 3)]);
-        let changed = d.refresh(&[
-            (Section::Location, Some(1)),
-            (c, None),
-            (m, Some(5)),
-            (Section::Grade, Some(4)),
-            (Section::Evidence, Some(6)),
-        ]);
+        let mut changed = Vec::new();
+        d.refresh(
+            &[
+                (Section::Location, Some(1)),
+                (c, None),
+                (m, Some(5)),
+                (Section::Grade, Some(4)),
+                (Section::Evidence, Some(6)),
+            ],
+            &mut changed,
+        );
         assert_eq!(changed, vec![c, m, Section::Grade, Section::Evidence]);
         assert_eq!(
             d.0,
@@ -517,6 +519,8 @@ mod tests {
                 (Section::Evidence, 6)
             ]
         );
-        assert!(d.refresh(&[(c, None), (m, Some(5))]).is_empty());
+        changed.clear();
+        d.refresh(&[(c, None), (m, Some(5))], &mut changed);
+        assert!(changed.is_empty());
     }
 }

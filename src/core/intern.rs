@@ -61,19 +61,21 @@ impl Interner {
         Name::from_arc(self.text(n.arc()))
     }
 
-    /// The normalised comparison key of an admin-area name, computed once per distinct name.
-    pub fn area_key(&mut self, n: &Name) -> Arc<str> {
-        if let Some(k) = self.areas.get(n.as_str()) {
-            return k.clone();
+    /// The shared copy of an admin-area name and its normalised comparison key, computed once
+    /// per distinct name.
+    pub fn area_key(&mut self, n: &Name) -> (Name, Arc<str>) {
+        if let Some((name, key)) = self.areas.get_key_value(n.as_str()) {
+            return (Name::from_arc(name.clone()), key.clone());
         }
         let key = self.text(&Arc::from(normalise_name(n.as_str())));
-        self.areas.insert(n.arc().clone(), key.clone());
-        key
+        let name = self.name(n);
+        self.areas.insert(name.arc().clone(), key.clone());
+        (name, key)
     }
 
-    /// The normalised comparison key of a place name ([`normalise_name`]), remembered for
-    /// recent names.
-    pub fn place_key(&mut self, n: &Name) -> Arc<str> {
+    /// The shared copy of a place name and its normalised comparison key ([`normalise_name`]),
+    /// remembered for recent names.
+    pub fn place_key(&mut self, n: &Name) -> (Name, Arc<str>) {
         if self.places.is_empty() {
             self.places = vec![None; PLACE_SLOTS].into_boxed_slice();
         }
@@ -82,13 +84,13 @@ impl Interner {
         let slot = (hash as usize) & (PLACE_SLOTS - 1);
         if let Some((name, key)) = &self.places[slot] {
             if name.as_str() == n.as_str() {
-                return key.clone();
+                return (name.clone(), key.clone());
             }
         }
         let key = self.text(&Arc::from(normalise_name(n.as_str())));
         let name = self.name(n);
-        self.places[slot] = Some((name, key.clone()));
-        key
+        self.places[slot] = Some((name.clone(), key.clone()));
+        (name, key)
     }
 
     /// The region key of a location, computed once per distinct country and admin1.

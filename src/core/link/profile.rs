@@ -24,8 +24,8 @@ pub enum Level {
     Place,
 }
 
-/// A name as given, with its normalised comparison key.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A name as given, with its normalised comparison key. Ordered by level, key, then name.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct PlaceName {
     /// Its level.
     pub level: Level,
@@ -33,6 +33,43 @@ pub struct PlaceName {
     pub key: Arc<str>,
     /// The name as a report gave it.
     pub display: Name,
+}
+
+// As derived, with a shortcut for shared copies: the engine interns keys and names, so the
+// names a report gives are mostly the very copies its incident holds.
+impl PartialEq for PlaceName {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl PartialOrd for PlaceName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PlaceName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let key = if Arc::ptr_eq(&self.key, &other.key) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.key.cmp(&other.key)
+        };
+        self.level
+            .cmp(&other.level)
+            .then(key)
+            .then_with(|| self.display.cmp(&other.display))
+    }
+}
+
+// As derived: level, key and name in turn.
+impl std::hash::Hash for PlaceName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.level.hash(state);
+        self.key.hash(state);
+        self.display.hash(state);
+    }
 }
 
 impl PlaceName {
@@ -172,13 +209,17 @@ impl Features {
         ]
         .map(|(level, n)| {
             n.as_ref()
-                .map(|n| PlaceName {
-                    level,
-                    key: match level {
+                .map(|n| {
+                    // Both shared copies: the profile keeps them, and compares them first.
+                    let (display, key) = match level {
                         Level::Place => interner.place_key(n),
                         _ => interner.area_key(n),
-                    },
-                    display: n.clone(),
+                    };
+                    PlaceName {
+                        level,
+                        key,
+                        display,
+                    }
                 })
                 // A name made only of generic words ("district") names nothing.
                 .filter(|n| !n.key.is_empty())

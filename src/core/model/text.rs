@@ -32,8 +32,41 @@ fn check_text(field: &str, s: &str, limit: usize) -> Result<(), ValidationError>
 
 /// A human-readable name (place, admin area, source name): non-empty, at most
 /// [`MAX_NAME_BYTES`], no control characters.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Eq)]
 pub struct Name(Arc<str>);
+
+// By text, as derived, with a shortcut for one shared copy: the state interns its names.
+impl PartialEq for Name {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl PartialOrd for Name {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(&other.0)
+    }
+}
+
+// As derived: the text's hash.
+impl std::hash::Hash for Name {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
 
 impl Name {
     /// Parses a name, enforcing its rules.

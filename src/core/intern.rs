@@ -13,12 +13,12 @@ use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, S
 pub struct Interner {
     strings: HashSet<Arc<str>>,
     sources: HashSet<Arc<Source>>,
-    /// Admin-area name -> normalised key. Few distinct areas recur in every report, so their
-    /// normalisation (transliteration, splitting) is done once.
-    areas: HashMap<Arc<str>, Arc<str>>,
-    /// Admin1 name -> (country, region key): looked up by the borrowed name, so a lookup builds
-    /// nothing. One name rarely recurs in more than a few countries.
-    regions: HashMap<Arc<str>, Vec<(CountryCode, Arc<str>)>>,
+    /// Admin-area name -> its normalised key and, for an admin1 name, the region key in each
+    /// country it was seen in. Few distinct areas recur in every report, so their
+    /// normalisation (transliteration, splitting) is done once, and one lookup by the borrowed
+    /// name gives both keys of an admin1 name. One name rarely recurs in more than a few
+    /// countries.
+    areas: HashMap<Arc<str>, Area>,
     /// Country -> region key of locations without admin1.
     countries: HashMap<CountryCode, Arc<str>>,
     /// Place name -> normalised key, for the names seen last: direct-mapped by a hash of the
@@ -26,6 +26,15 @@ pub struct Interner {
     /// keep every one, but a place recurs in reports close together. Both texts are interned,
     /// so a slot holds no string of its own.
     places: Box<[PlaceSlot]>,
+}
+
+/// What the interner knows of an admin-area name.
+#[derive(Debug)]
+struct Area {
+    /// The normalised key.
+    key: Arc<str>,
+    /// (country, region key) of the locations it was the admin1 of.
+    regions: Vec<(CountryCode, Arc<str>)>,
 }
 
 /// A slot of the place-name memo: a name and its key.
@@ -64,13 +73,38 @@ impl Interner {
     /// The shared copy of an admin-area name and its normalised comparison key, computed once
     /// per distinct name.
     pub fn area_key(&mut self, n: &Name) -> (Name, Arc<str>) {
-        if let Some((name, key)) = self.areas.get_key_value(n.as_str()) {
-            return (Name::from_arc(name.clone()), key.clone());
+        if let Some((name, area)) = self.areas.get_key_value(n.as_str()) {
+            return (Name::from_arc(name.clone()), area.key.clone());
         }
         let key = self.text(&Arc::from(normalise_name(n.as_str())));
         let name = self.name(n);
-        self.areas.insert(name.arc().clone(), key.clone());
+        let area = Area {
+            key: key.clone(),
+            regions: Vec::new(),
+        };
+        self.areas.insert(name.arc().clone(), area);
         (name, key)
+    }
+
+    /// The shared copy of a location's admin1 name, its comparison key and the location's
+    /// region key, `None` without admin1 ([`Interner::region_key`] gives its region).
+    pub fn admin1(&mut self, loc: &Location) -> Option<(Name, Arc<str>, Arc<str>)> {
+        let admin1 = loc.admin1.as_ref()?;
+        if let Some((name, area)) = self.areas.get_key_value(admin1.as_str()) {
+            if let Some((_, region)) = area.regions.iter().find(|(c, _)| *c == loc.country) {
+                return Some((
+                    Name::from_arc(name.clone()),
+                    area.key.clone(),
+                    region.clone(),
+                ));
+            }
+        }
+        let (name, key) = self.area_key(admin1);
+        let region = self.text(&Arc::from(loc.region_key()));
+        if let Some(area) = self.areas.get_mut(admin1.as_str()) {
+            area.regions.push((loc.country, region.clone()));
+        }
+        Some((name, key, region))
     }
 
     /// The shared copy of a place name and its normalised comparison key ([`normalise_name`]),
@@ -95,24 +129,14 @@ impl Interner {
 
     /// The region key of a location, computed once per distinct country and admin1.
     pub fn region_key(&mut self, loc: &Location) -> Arc<str> {
-        let Some(admin1) = &loc.admin1 else {
-            if let Some(k) = self.countries.get(&loc.country) {
-                return k.clone();
-            }
-            let key = self.text(&Arc::from(loc.region_key()));
-            self.countries.insert(loc.country, key.clone());
-            return key;
-        };
-        if let Some(known) = self.regions.get(admin1.as_str()) {
-            if let Some((_, k)) = known.iter().find(|(c, _)| *c == loc.country) {
-                return k.clone();
-            }
+        if let Some((_, _, region)) = self.admin1(loc) {
+            return region;
+        }
+        if let Some(k) = self.countries.get(&loc.country) {
+            return k.clone();
         }
         let key = self.text(&Arc::from(loc.region_key()));
-        self.regions
-            .entry(admin1.arc().clone())
-            .or_default()
-            .push((loc.country, key.clone()));
+        self.countries.insert(loc.country, key.clone());
         key
     }
 

@@ -202,30 +202,34 @@ impl Features {
     pub fn of(report: &Report, interner: &mut Interner) -> Self {
         let inc = &report.incident;
         let loc = &inc.location;
+        // The admin1 name and the region come from one lookup.
+        let (admin1, region) = match interner.admin1(loc) {
+            Some((display, key, region)) => (Some((display, key)), region),
+            None => (None, interner.region_key(loc)),
+        };
+        let named = |level, n: Option<(Name, Arc<str>)>| {
+            n.map(|(display, key)| PlaceName {
+                level,
+                key,
+                display,
+            })
+            // A name made only of generic words ("district") names nothing.
+            .filter(|n| !n.key.is_empty())
+        };
+        // Both shared copies: the profile keeps them, and compares them first.
         let names = [
-            (Level::Admin1, &loc.admin1),
-            (Level::Admin2, &loc.admin2),
-            (Level::Place, &loc.place),
-        ]
-        .map(|(level, n)| {
-            n.as_ref()
-                .map(|n| {
-                    // Both shared copies: the profile keeps them, and compares them first.
-                    let (display, key) = match level {
-                        Level::Place => interner.place_key(n),
-                        _ => interner.area_key(n),
-                    };
-                    PlaceName {
-                        level,
-                        key,
-                        display,
-                    }
-                })
-                // A name made only of generic words ("district") names nothing.
-                .filter(|n| !n.key.is_empty())
-        });
+            named(Level::Admin1, admin1),
+            named(
+                Level::Admin2,
+                loc.admin2.as_ref().map(|n| interner.area_key(n)),
+            ),
+            named(
+                Level::Place,
+                loc.place.as_ref().map(|n| interner.place_key(n)),
+            ),
+        ];
         Self {
-            region: interner.region_key(loc),
+            region,
             country: loc.country,
             names,
             coordinates: loc.coordinates,

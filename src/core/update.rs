@@ -466,24 +466,7 @@ mod tests {
 
     #[test]
     fn a_set_of_sections_holds_each_once_in_section_order() {
-        let mut all: Vec<Section> = [
-            Section::Location,
-            Section::Time,
-            Section::EventTypes,
-            Section::Targets,
-            Section::Responsibility,
-            Section::Cause,
-            Section::Outcome,
-            Section::Grade,
-            Section::Evidence,
-        ]
-        .into_iter()
-        .chain(
-            PARTIES
-                .iter()
-                .flat_map(|p| HARMS.iter().map(move |h| Section::Casualties(*p, *h))),
-        )
-        .collect();
+        let mut all = every_section();
         let mut set = Sections::default();
         assert!(set.is_empty());
         // Inserted in reverse and twice over, read back once each, sorted.

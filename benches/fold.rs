@@ -118,7 +118,8 @@ fn fold(c: &mut Criterion) {
                     let batch: Vec<_> = chunk
                         .iter()
                         .map(|r| {
-                            reckon::wire::json::decode_report(r).expect("synthetic reports are valid")
+                            reckon::wire::json::decode_report(r)
+                                .expect("synthetic reports are valid")
                         })
                         .collect();
                     let t = Instant::now();

@@ -100,6 +100,35 @@ fn different_provinces_and_far_apart_days_do_not_link() {
 }
 
 #[test]
+fn reports_either_side_of_a_week_of_the_index_link() {
+    // The index files incidents by week (weeks start on a Thursday, 1970-01-01): 2017-08-10
+    // starts one. A report of the day before, and one a month-precise report away, still find
+    // the incident.
+    let (e, _) = apply_all(&[
+        report(
+            "a",
+            0,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": "2017-08-09T00:00:00Z"}}),
+        ),
+        report(
+            "b",
+            1,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": "2017-08-10T00:00:00Z"}}),
+        ),
+        report(
+            "c",
+            2,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": "2017-08-30T00:00:00Z", "time_precision": "month"}}),
+        ),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+    assert_eq!(e.views()[0].evidence.len(), 3);
+}
+
+#[test]
 fn coordinates_link_nearby_and_separate_distant_reports() {
     let near = |id: &str, m: u32, lat: f64| {
         report(

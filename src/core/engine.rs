@@ -35,9 +35,10 @@ pub struct Engine {
     seen: HashMap<u64, u32>,
     seen_exact: HashSet<ReportId>,
     regions: HashMap<std::sync::Arc<str>, u32>,
-    /// (region, day) -> incidents that can be found on that day. Days are `i32` (see [`day`]):
-    /// the index and the ranges below hold one entry per region-day and per incident.
-    index: HashMap<(u32, i32), Vec<u32>>,
+    /// (region, week) -> (day, incident) for each day of the week an incident can be found
+    /// on. Days are `i32` (see [`day`]). A week per entry: a report's window spans a few
+    /// days, so one or two lookups find every candidate, where a map by day took one per day.
+    index: HashMap<(u32, i32), Vec<(i32, u32)>>,
     /// Per incident, the day range it is registered for in `index`.
     registered: Vec<Option<(i32, i32)>>,
     /// Per incident, whether its digest must be taken whole at the next report (restored).
@@ -490,9 +491,13 @@ impl Engine {
             day(t.saturating_sub(w).div_euclid(crate::core::model::DAY_MS)),
             day(t.saturating_add(w).div_euclid(crate::core::model::DAY_MS)),
         );
-        for day in lo..=hi {
-            if let Some(list) = self.index.get(&(*region, day)) {
-                reach.extend_from_slice(list);
+        for w in week(lo)..=week(hi) {
+            if let Some(list) = self.index.get(&(*region, w)) {
+                reach.extend(
+                    list.iter()
+                        .filter(|(d, _)| (lo..=hi).contains(d))
+                        .map(|(_, i)| *i),
+                );
             }
         }
         reach.sort_unstable();
@@ -608,11 +613,19 @@ impl Engine {
             if old.is_some_and(|(a, b)| (a..=b).contains(&day)) {
                 continue;
             }
-            self.index.entry((region, day)).or_default().push(slot);
+            self.index
+                .entry((region, week(day)))
+                .or_default()
+                .push((day, slot));
         }
         let merged = old.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
         self.registered[idx] = Some(merged);
     }
+}
+
+/// The week of a day, the bucket of the linking index.
+fn week(day: i32) -> i32 {
+    day.div_euclid(7)
 }
 
 /// A day number of the linking index as `i32`. Event times lie in 1900..=2100 and link windows

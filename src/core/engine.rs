@@ -55,11 +55,12 @@ pub struct Engine {
 }
 
 /// What applying one report did, before its updates are rendered. Borrows the engine, so the
-/// views are rendered from the state this report left, before any other report is applied.
+/// views are rendered from the state this report left, before any other report is applied,
+/// and the report (its id is cloned only into rendered updates).
 #[derive(Debug)]
 pub struct Folded<'a> {
     engine: &'a Engine,
-    report_id: ReportId,
+    report_id: &'a ReportId,
     /// Incidents the report showed to be the target, each with its version already advanced.
     absorbed: Vec<usize>,
     /// The incident the report joined, if it gets a new version.
@@ -71,10 +72,10 @@ pub struct Folded<'a> {
 }
 
 impl<'a> Folded<'a> {
-    fn nothing(engine: &'a Engine, report: &Report) -> Self {
+    fn nothing(engine: &'a Engine, report: &'a Report) -> Self {
         Self {
             engine,
-            report_id: report.report_id.clone(),
+            report_id: &report.report_id,
             absorbed: Vec::new(),
             target: None,
             changes: &[],
@@ -134,7 +135,7 @@ impl<'a> Folded<'a> {
                     .unwrap_or_else(|| reconcile(survivor, &engine.registry)),
             ),
             changes,
-            vec![self.report_id],
+            vec![self.report_id.clone()],
             merge,
         ));
         updates
@@ -286,13 +287,17 @@ impl Engine {
     /// only when [`Folded::into_updates`] is called, so a caller that needs the state and not
     /// the updates never pays for them. [`Folded`] borrows the engine, so the updates are
     /// always rendered from the state this report left.
-    pub fn fold(&mut self, report: &Report) -> Result<Folded<'_>, Rejected> {
+    pub fn fold<'a>(&'a mut self, report: &'a Report) -> Result<Folded<'a>, Rejected> {
         self.fold_with(report, false)
     }
 
     /// The fold; with `render`, the view of the incident the report joined is built here and
     /// its sections digested from it, since the update will carry it anyway.
-    fn fold_with(&mut self, report: &Report, render: bool) -> Result<Folded<'_>, Rejected> {
+    fn fold_with<'a>(
+        &'a mut self,
+        report: &'a Report,
+        render: bool,
+    ) -> Result<Folded<'a>, Rejected> {
         let id_hash = stable_hash(report.report_id.as_str());
         if self.seen_with(&report.report_id, id_hash) {
             return Ok(Folded::nothing(self, report));
@@ -371,7 +376,7 @@ impl Engine {
         let engine: &Engine = self;
         Ok(Folded {
             engine,
-            report_id: report.report_id.clone(),
+            report_id: &report.report_id,
             absorbed: absorb,
             target: published.then_some(target),
             changes: &engine.changed,

@@ -147,9 +147,9 @@ impl Incident {
         }
         // The list grows once per report, not once per claim: each growth is a reallocation.
         self.claims.reserve_exact(report.claims.len());
-        // The shared copy of the claimant of the report's last claim kept: a report's claims
-        // mostly share one claimant.
-        let mut last: Option<Arc<Source>> = None;
+        // Where the report's last claim kept went: its claimant is the shared copy the next
+        // claim most likely needs, as a report's claims mostly share one claimant.
+        let mut last: Option<usize> = None;
         for claim in &report.claims {
             let field = claim.assertion.field_ref();
             let sections = match field {
@@ -161,10 +161,8 @@ impl Incident {
                 FieldRef::Cause => [Some(Section::Cause), Some(Section::Responsibility)],
                 FieldRef::Outcome => [Some(Section::Outcome), None],
             };
-            if let Some((claimant, old)) =
-                self.add_claim(claim, &report.report_id, last.take(), interner)
-            {
-                last = Some(claimant);
+            if let Some((at, old)) = self.add_claim(claim, &report.report_id, last, interner) {
+                last = Some(at);
                 if let Some(old) = old.filter(|o| {
                     matches!(o.assertion, Assertion::Casualties { .. })
                         && !o.report_id.same_copy(&report.report_id)
@@ -203,16 +201,16 @@ impl Incident {
     }
 
     /// Keeps a report's claim if it supersedes the claimant's standing statement on the field;
-    /// if it did, returns the shared copy of its claimant and the statement it replaced. That
-    /// copy is `hint` when it is the same source, else one held by a record next to the
-    /// claim's place (found by the same search), else interned.
+    /// if it did, returns where the record went and the statement it replaced. The record's
+    /// claimant is the shared copy held by the record at `hint` when it is the same source,
+    /// else by a record next to the claim's place (found by the same search), else interned.
     fn add_claim(
         &mut self,
         claim: &Claim,
         report_id: &ReportId,
-        hint: Option<Arc<Source>>,
+        hint: Option<usize>,
         interner: &mut Interner,
-    ) -> Option<(Arc<Source>, Option<ClaimRecord>)> {
+    ) -> Option<(usize, Option<ClaimRecord>)> {
         let field = claim.assertion.field_ref();
         let key = (field.kind(), &claim.claimant.id, field);
         let found = self.claims.binary_search_by(|r| r.key().cmp(&key));
@@ -223,16 +221,13 @@ impl Incident {
             }
         }
         let at = found.unwrap_or_else(|i| i);
-        let claimant = hint.filter(|h| **h == claim.claimant).or_else(|| {
-            [at.checked_sub(1), Some(at)]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| self.claims.get(i))
-                .find(|r| *r.claimant == claim.claimant)
-                .map(|r| r.claimant.clone())
-        });
+        let claimant = [hint, at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.claims.get(i))
+            .find(|r| *r.claimant == claim.claimant)
+            .map(|r| r.claimant.clone());
         let record = ClaimRecord::from_claim(claim, report_id, claimant, interner);
-        let shared = record.claimant.clone();
         let old = match found {
             Ok(i) => Some(std::mem::replace(&mut self.claims[i], record)),
             Err(i) => {
@@ -241,7 +236,7 @@ impl Incident {
                 None
             }
         };
-        Some((shared, old))
+        Some((at, old))
     }
 
     /// Keeps `record` if it supersedes the claimant's standing statement on the field; says

@@ -417,7 +417,7 @@ impl Engine {
             let target = match self.resolve(explicit) {
                 Some(i) => i,
                 None => {
-                    let inc = Incident::open(explicit.clone(), true, report, f, &mut self.interner);
+                    let inc = Incident::open(explicit.clone(), true, report, f);
                     self.insert(inc)
                 }
             };
@@ -433,7 +433,7 @@ impl Engine {
             });
         let Some(&(_, best)) = best else {
             let id = self.derive_id(report);
-            let inc = Incident::open(id, false, report, f, &mut self.interner);
+            let inc = Incident::open(id, false, report, f);
             let target = self.insert(inc);
             return Placement {
                 target,

@@ -93,19 +93,13 @@ pub struct Incident {
 
 impl Incident {
     /// A new, empty incident opened by `report`.
-    pub fn open(
-        id: IncidentId,
-        explicit: bool,
-        report: &Report,
-        features: &Features,
-        interner: &mut Interner,
-    ) -> Self {
+    pub fn open(id: IncidentId, explicit: bool, report: &Report, features: &Features) -> Self {
         Self {
             id,
             version: 0,
             explicit,
             opened: (report.published_at, report.report_id.clone()),
-            profile: Profile::new(features, interner),
+            profile: Profile::new(features),
             evidence: Vec::new(),
             claims: Vec::new(),
             digest: Digest::default(),
@@ -126,7 +120,7 @@ impl Incident {
         touched: &mut Sections,
         superseded: &mut Vec<ClaimRecord>,
     ) {
-        let profile = self.profile.add(features, interner);
+        let profile = self.profile.add(features);
         for (changed, section) in [
             (profile.location, Section::Location),
             (profile.time, Section::Time),

@@ -72,16 +72,6 @@ impl std::hash::Hash for PlaceName {
     }
 }
 
-impl PlaceName {
-    fn interned(&self, interner: &mut Interner) -> Self {
-        Self {
-            level: self.level,
-            key: interner.text(&self.key),
-            display: interner.name(&self.display),
-        }
-    }
-}
-
 /// Small enums whose sets are kept as bits.
 pub trait Flag: Copy + Ord + 'static {
     /// Every value, in sort order; a value's bit is its position here.
@@ -299,7 +289,7 @@ fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) {
 
 impl Profile {
     /// The profile of an incident opened by one report.
-    pub fn new(f: &Features, interner: &mut Interner) -> Self {
+    pub fn new(f: &Features) -> Self {
         let mut p = Self {
             region: f.region.clone(),
             country: f.country,
@@ -312,16 +302,17 @@ impl Profile {
             finest: f.precision,
             coarsest: f.precision,
         };
-        p.add(f, interner);
+        p.add(f);
         p
     }
 
     /// Adds a report's features, and says which parts of the profile that changed.
-    pub fn add(&mut self, f: &Features, interner: &mut Interner) -> ProfileChange {
+    pub fn add(&mut self, f: &Features) -> ProfileChange {
         let mut change = ProfileChange::default();
         for n in f.names() {
             if self.names.binary_search(n).is_err() {
-                insert_sorted(&mut self.names, n.interned(interner));
+                // Features hold the interner's shared copies already.
+                insert_sorted(&mut self.names, n.clone());
                 change.location = true;
             }
         }

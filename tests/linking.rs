@@ -272,6 +272,18 @@ fn later_evidence_merges_two_incidents_and_says_so() {
         e.view(&absorbed.incident_id).unwrap().incident_id,
         survivor.incident_id
     );
+    // A later report like b, which alone matched only the absorbed incident, joins the
+    // survivor: the absorbed incident is no longer a candidate.
+    let d = report(
+        "d",
+        3,
+        json!({"country": "IQ", "admin1": "Nineveh", "coordinates": {"lat": 36.38, "lon": 42.50}, "precision": "exact"}),
+        json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+    );
+    let after = e.apply(&d);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].incident_id, survivor.incident_id);
+    assert_eq!(after[0].view.as_ref().unwrap().evidence.len(), 4);
 }
 
 #[test]

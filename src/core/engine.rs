@@ -13,7 +13,7 @@ use crate::core::estimate::{
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::intern::Interner;
 use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
-use crate::core::link::{compatible, score, Features, LINK_THRESHOLD, MERGE_THRESHOLD};
+use crate::core::link::{compatible, score, Features, Window, LINK_THRESHOLD, MERGE_THRESHOLD};
 use crate::core::model::{IncidentId, Report, ReportId};
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{stable_hash, MergeNotice, Section, Sections, Update};
@@ -41,6 +41,9 @@ pub struct Engine {
     index: HashMap<(u32, i32), Vec<(i32, u32)>>,
     /// Per incident, the day range it is registered for in `index`.
     registered: Vec<Option<(i32, i32)>>,
+    /// Per incident, its time window and whether it stands: the index's candidates are
+    /// checked against these before their profiles are read.
+    windows: Vec<Window>,
     /// Per incident, whether its digest must be taken whole at the next report (restored).
     stale: Vec<bool>,
     /// Scratch lists reused from report to report.
@@ -334,6 +337,7 @@ impl Engine {
             self.incidents[target].absorb(&mut other);
             other.version += 1;
             *self.incidents[idx] = other;
+            self.register(idx);
         }
         self.register(target);
 
@@ -511,7 +515,7 @@ impl Engine {
             reach
                 .iter()
                 .map(|&i| i as usize)
-                .filter(|i| self.incidents[*i].is_live())
+                .filter(|i| self.windows[*i].admits(f))
                 .filter_map(|i| score(&self.incidents[i].profile, f).map(|s| (s, i))),
         );
     }
@@ -587,14 +591,18 @@ impl Engine {
             self.mark_seen(id, stable_hash(id.as_str()), idx);
         }
         self.registered.push(None);
+        self.windows
+            .push(Window::of(&self.incidents[idx].profile, false));
         self.stale.push(true);
         self.register(idx);
         idx
     }
 
-    /// Registers an incident in the index for every day it can be found on.
+    /// Registers an incident in the index for every day it can be found on, and keeps its
+    /// time window current.
     fn register(&mut self, idx: usize) {
         let inc = &self.incidents[idx];
+        self.windows[idx] = Window::of(&inc.profile, inc.is_live());
         if !inc.is_live() {
             return;
         }

@@ -2,7 +2,7 @@
 //! `docs/reconciliation.md` ("Linking").
 
 use super::profile::{Features, FlagSet, Level, Profile};
-use crate::core::model::{Coordinates, EventFamily, EventType, Target, Timestamp};
+use crate::core::model::{Coordinates, EventFamily, EventType, Target, TimePrecision, Timestamp};
 
 /// A report joins the best incident scoring at least this much.
 pub const LINK_THRESHOLD: i32 = 2;
@@ -215,6 +215,47 @@ fn distance_score(a: &[Coordinates], b: &[Coordinates]) -> Option<i32> {
     }
 }
 
+/// When an incident happened, as far as linking is concerned, and whether it still stands: what
+/// rules most candidates out. The engine keeps one per incident in a list of its own, small and
+/// dense, so ruling a candidate out does not read the incident itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    earliest: Timestamp,
+    latest: Timestamp,
+    coarsest: TimePrecision,
+    live: bool,
+}
+
+impl Window {
+    /// The window of an incident's profile; `live`: whether the incident stands.
+    pub fn of(p: &Profile, live: bool) -> Self {
+        Self {
+            earliest: p.earliest,
+            latest: p.latest,
+            coarsest: p.coarsest,
+            live,
+        }
+    }
+
+    /// Whether a report may be of this incident by time (and the incident stands); [`score`]
+    /// applies the same rule.
+    pub fn admits(&self, f: &Features) -> bool {
+        self.live && within_window(f, self.earliest, self.latest, self.coarsest)
+    }
+}
+
+/// Whether a report's event time is close enough to an incident's: the wider of the two
+/// precisions' windows.
+fn within_window(
+    f: &Features,
+    earliest: Timestamp,
+    latest: Timestamp,
+    coarsest: TimePrecision,
+) -> bool {
+    let allowed = f.precision.link_window_ms().max(coarsest.link_window_ms());
+    time_gap_ms(f.occurred_at, earliest, latest) <= allowed
+}
+
 /// Scores a report against an incident: `None` when they cannot be one incident (another
 /// region, outside the time window, different named places, coordinates too far apart).
 pub fn score(p: &Profile, f: &Features) -> Option<i32> {
@@ -222,11 +263,7 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     if !std::sync::Arc::ptr_eq(&p.region, &f.region) && *p.region != *f.region {
         return None;
     }
-    let allowed = f
-        .precision
-        .link_window_ms()
-        .max(p.coarsest.link_window_ms());
-    if time_gap_ms(f.occurred_at, p.earliest, p.latest) > allowed {
+    if !within_window(f, p.earliest, p.latest, p.coarsest) {
         return None;
     }
     let mut s = 0;

@@ -345,7 +345,7 @@ impl Engine {
         // A merge changes anything, a new incident has no digest yet, and a restored one was
         // digested under a registry that may have changed: every section of those is digested.
         // Otherwise only the sections the report touched can have changed.
-        let whole = !absorb.is_empty() || inc.digest.0.is_empty() || self.stale[target];
+        let whole = !absorb.is_empty() || inc.digest.is_empty() || self.stale[target];
         if whole {
             self.stale[target] = false;
             touched = all_sections(inc);

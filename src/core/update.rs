@@ -4,6 +4,7 @@
 use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::core::limits::SCHEMA_VERSION;
 use crate::core::model::{Harm, IncidentId, Party, ReportId};
@@ -130,6 +131,21 @@ impl Sections {
         self.0 |= 1 << Self::bit(section);
     }
 
+    /// Removes a section.
+    pub fn remove(&mut self, section: Section) {
+        self.0 &= !(1 << Self::bit(section));
+    }
+
+    /// Whether the set holds a section.
+    pub fn contains(&self, section: Section) -> bool {
+        self.0 & (1 << Self::bit(section)) != 0
+    }
+
+    /// How many sections of the set come before `section` in section order.
+    fn count_before(&self, section: Section) -> usize {
+        (self.0 & ((1 << Self::bit(section)) - 1)).count_ones() as usize
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.0 == 0
@@ -226,138 +242,141 @@ pub fn stable_hash<T: Hash + ?Sized>(value: &T) -> u64 {
     h.finish()
 }
 
-/// Per-section hashes of a view, sorted by section. The engine keeps one per incident, of the
-/// last view it published, and takes it section by section from the state (see
+/// Per-section hashes of a view. The engine keeps one per incident, of the last view it
+/// published, and takes it section by section from the state (see
 /// [`crate::core::estimate::section_hashes`]); [`Digest::of`] takes it from a view, to compare
-/// two views.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Digest(pub Vec<(Section, u64)>);
+/// two views. Held as the set of sections present and their hashes in section order, inline for
+/// a typical incident's dozen sections: the digest is read and written at every report, and a
+/// list of its own would be one more allocation to reach. Stored (serialised) as the list of
+/// `(section, hash)` pairs in section order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Digest {
+    /// The sections present, one bit each ([`Sections`]).
+    present: Sections,
+    /// Their hashes, in section order.
+    hashes: SmallVec<[u64; DIGEST_INLINE]>,
+}
+
+/// Sections a digest holds without an allocation: the nine every view has, and three casualty
+/// estimates.
+const DIGEST_INLINE: usize = 12;
 
 impl Digest {
+    /// A digest of the given `(section, hash)` pairs, in any order; the last hash given for a
+    /// section wins.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (Section, u64)>) -> Self {
+        let mut d = Self::default();
+        for (section, hash) in pairs {
+            d.set(section, Some(hash));
+        }
+        d
+    }
+
     /// Digests a view.
     pub fn of(view: &IncidentView) -> Self {
-        // Sized up front: nine fixed sections and one per estimate.
-        let mut d = Vec::with_capacity(9 + view.casualties.len());
-        d.extend([
+        let mut d = Self::from_pairs([
             (Section::Location, stable_hash(&view.location)),
             (Section::Time, stable_hash(&view.time)),
             (Section::EventTypes, stable_hash(&view.event_types)),
             (Section::Targets, stable_hash(&view.targets)),
+            (Section::Responsibility, stable_hash(&view.responsibility)),
+            (Section::Cause, stable_hash(&view.cause)),
+            (Section::Outcome, stable_hash(&view.outcome)),
+            (
+                Section::Grade,
+                stable_hash(&(view.grade, view.independent_claimants)),
+            ),
+            (Section::Evidence, stable_hash(&view.evidence)),
         ]);
         for e in &view.casualties {
-            d.push((Section::Casualties(e.party, e.outcome), stable_hash(e)));
+            d.set(
+                Section::Casualties(e.party, e.outcome),
+                Some(stable_hash(e)),
+            );
         }
-        d.push((Section::Responsibility, stable_hash(&view.responsibility)));
-        d.push((Section::Cause, stable_hash(&view.cause)));
-        d.push((Section::Outcome, stable_hash(&view.outcome)));
-        d.push((
-            Section::Grade,
-            stable_hash(&(view.grade, view.independent_claimants)),
-        ));
-        d.push((Section::Evidence, stable_hash(&view.evidence)));
-        d.sort_unstable_by_key(|(s, _)| *s);
-        Self(d)
+        d
+    }
+
+    /// Whether the digest holds no section (nothing was published yet).
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
+
+    /// The sections held, in section order.
+    pub fn sections(&self) -> Sections {
+        self.present
+    }
+
+    /// The `(section, hash)` pairs, in section order.
+    pub fn pairs(&self) -> impl Iterator<Item = (Section, u64)> + '_ {
+        self.present.iter().zip(self.hashes.iter().copied())
+    }
+
+    /// Where a section's hash is, or would go, in `hashes`.
+    fn slot(&self, section: Section) -> usize {
+        self.present.count_before(section)
     }
 
     /// The hash kept for a section, `None` when the view has no such section.
     pub fn get(&self, section: Section) -> Option<u64> {
-        // A plain walk: a digest holds a dozen sections, and a casualty estimate, the one
-        // looked up, comes fifth.
-        self.0.iter().find(|(s, _)| *s == section).map(|(_, h)| *h)
+        self.present
+            .contains(section)
+            .then(|| self.hashes[self.slot(section)])
     }
 
-    /// Takes in fresh hashes of some sections (sorted; `None` for a section the view no longer
-    /// has) and appends those that changed to `changed`, in section order.
-    pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)], changed: &mut Vec<Section>) {
-        // Both lists are sorted, so one walk over each finds every section; sections compare
-        // as small integers ([`Section::rank`]), cheaper than the derived order.
-        let digest = &mut self.0;
-        let mut sized = false;
-        let mut i = 0;
-        for (n, &(section, hash)) in fresh.iter().enumerate() {
-            let rank = section.rank();
-            while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
-                i += 1;
+    /// Sets a section's hash (`None`: the view has no such section); says whether it changed.
+    fn set(&mut self, section: Section, hash: Option<u64>) -> bool {
+        let i = self.slot(section);
+        match (self.present.contains(section), hash) {
+            (true, Some(h)) => std::mem::replace(&mut self.hashes[i], h) != h,
+            (true, None) => {
+                self.hashes.remove(i);
+                self.present.remove(section);
+                true
             }
-            let present = digest.get(i).is_some_and(|(s, _)| *s == section);
-            match (present, hash) {
-                (true, Some(h)) => {
-                    if digest[i].1 != h {
-                        digest[i].1 = h;
-                        changed.push(section);
-                    }
-                    i += 1;
-                }
-                (true, None) => {
-                    digest.remove(i);
-                    changed.push(section);
-                }
-                (false, Some(h)) => {
-                    if !sized {
-                        // Sized once, at the first new section, for all that follow: a digest
-                        // is kept per incident, so it carries no spare room.
-                        digest.reserve_exact(new_sections(digest, i, &fresh[n..]));
-                        sized = true;
-                    }
-                    digest.insert(i, (section, h));
-                    changed.push(section);
-                    i += 1;
-                }
-                (false, None) => {}
+            (false, Some(h)) => {
+                self.hashes.insert(i, h);
+                self.present.insert(section);
+                true
+            }
+            (false, None) => false,
+        }
+    }
+
+    /// Takes in fresh hashes of some sections (`None` for a section the view no longer has)
+    /// and appends those that changed to `changed`, in the order given.
+    pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)], changed: &mut Vec<Section>) {
+        for &(section, hash) in fresh {
+            if self.set(section, hash) {
+                changed.push(section);
             }
         }
+    }
+
+    /// Drops spare room a list of spilled hashes holds.
+    pub fn compact(&mut self) {
+        self.hashes.shrink_to_fit();
     }
 
     /// The sections that differ between `self` (old) and `new`, in section order.
     pub fn changes(&self, new: &Digest) -> Vec<Section> {
-        let mut out = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        let (a, b) = (&self.0, &new.0);
-        while i < a.len() || j < b.len() {
-            match (a.get(i), b.get(j)) {
-                (Some(x), Some(y)) if x.0 == y.0 => {
-                    if x.1 != y.1 {
-                        out.push(x.0);
-                    }
-                    i += 1;
-                    j += 1;
-                }
-                (Some(x), Some(y)) if x.0 < y.0 => {
-                    out.push(x.0);
-                    i += 1;
-                }
-                (Some(_), Some(y)) => {
-                    out.push(y.0);
-                    j += 1;
-                }
-                (Some(x), None) => {
-                    out.push(x.0);
-                    i += 1;
-                }
-                (None, Some(y)) => {
-                    out.push(y.0);
-                    j += 1;
-                }
-                (None, None) => break,
-            }
-        }
-        out
+        let mut all = self.present;
+        all.extend(new.present.iter());
+        all.iter().filter(|s| self.get(*s) != new.get(*s)).collect()
     }
 }
 
-/// How many of `fresh` (sorted) are sections `digest[from..]` lacks and that have a hash.
-fn new_sections(digest: &[(Section, u64)], from: usize, fresh: &[(Section, Option<u64>)]) -> usize {
-    let mut i = from;
-    let mut added = 0;
-    for (section, hash) in fresh {
-        let rank = section.rank();
-        while digest.get(i).is_some_and(|(s, _)| s.rank() < rank) {
-            i += 1;
-        }
-        let present = digest.get(i).is_some_and(|(s, _)| s == section);
-        added += usize::from(hash.is_some() && !present);
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.pairs())
     }
-    added
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(Section, u64)> = Vec::deserialize(deserializer)?;
+        Ok(Self::from_pairs(pairs))
+    }
 }
 
 /// A merge, as subscribers are told of it.
@@ -480,7 +499,7 @@ mod tests {
     fn refresh_adds_updates_and_removes_sections() {
         let c = Section::Casualties(Party::Civilians, Harm::Killed);
         let m = Section::Casualties(Party::Military, Harm::Wounded);
-        let mut d = Digest(vec![(Section::Location, 1), (c, 2), (Section::Grade, 3)]);
+        let mut d = Digest::from_pairs([(Section::Grade, 3), (Section::Location, 1), (c, 2)]);
         let mut changed = Vec::new();
         d.refresh(
             &[
@@ -494,7 +513,7 @@ mod tests {
         );
         assert_eq!(changed, vec![c, m, Section::Grade, Section::Evidence]);
         assert_eq!(
-            d.0,
+            d.pairs().collect::<Vec<_>>(),
             vec![
                 (Section::Location, 1),
                 (m, 5),
@@ -502,8 +521,42 @@ mod tests {
                 (Section::Evidence, 6)
             ]
         );
+        assert_eq!((d.get(m), d.get(c)), (Some(5), None));
         changed.clear();
         d.refresh(&[(c, None), (m, Some(5))], &mut changed);
         assert!(changed.is_empty());
+    }
+
+    #[test]
+    fn a_digest_of_every_section_holds_each_hash_in_its_place() {
+        // More sections than are held inline: the hashes spill to the heap, in order.
+        let all = every_section();
+        let d = Digest::from_pairs(all.iter().rev().zip(0u64..).map(|(s, h)| (*s, h)));
+        let n = all.len() as u64;
+        for (i, s) in all.iter().enumerate() {
+            assert_eq!(d.get(*s), Some(n - 1 - i as u64), "{s:?}");
+        }
+        let mut fewer = d.clone();
+        let mut changed = Vec::new();
+        fewer.refresh(&[(all[5], None), (all[0], Some(99))], &mut changed);
+        assert_eq!(changed, vec![all[5], all[0]]);
+        assert_eq!(d.changes(&fewer), vec![all[0], all[5]]);
+        assert_eq!(fewer.changes(&d), vec![all[0], all[5]]);
+        assert!(d.changes(&d).is_empty());
+    }
+
+    #[test]
+    fn a_digest_is_stored_as_its_pairs_in_section_order() {
+        let c = Section::Casualties(Party::Civilians, Harm::Killed);
+        let d = Digest::from_pairs([(Section::Evidence, 3), (c, 2), (Section::Location, 1)]);
+        let json = serde_json::to_string(&d).unwrap();
+        // The form a digest had when it was a list of pairs: stored states read back alike.
+        assert_eq!(
+            json,
+            r#"[["location",1],[{"casualties":["civilians","killed"]},2],["evidence",3]]"#
+        );
+        let back: Digest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, d);
+        assert!(serde_json::from_str::<Digest>("[]").unwrap().is_empty());
     }
 }

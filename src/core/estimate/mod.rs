@@ -300,7 +300,7 @@ pub fn all_sections(incident: &Incident) -> Sections {
         Section::Grade,
         Section::Evidence,
     ]);
-    sections.extend(incident.digest.0.iter().map(|(s, _)| *s));
+    sections.extend(incident.digest.sections().iter());
     sections.extend(
         incident
             .standing_claims()

@@ -1,6 +1,6 @@
 //! The incident aggregate: its evidence set, each claimant's latest claim per field, and what
 //! the linker knows of it. Applying a report here is pure bookkeeping; estimation reads it.
-//! The state is kept compact (shared sources and names, exact-capacity lists) because an engine
+//! The state is kept compact (shared sources and names, lists with little spare room) because an engine
 //! holds every incident of its partitions in memory.
 
 use std::sync::Arc;
@@ -14,6 +14,10 @@ use crate::core::model::{
 };
 use crate::core::update::{Digest, Section, Sections};
 use crate::core::view::Evidence;
+
+/// Spare items the evidence and claims lists are grown by beyond what a report needs: one
+/// reallocation then serves about two reports, for ~60 bytes per incident.
+const SPARE: usize = 1;
 
 /// A claimant's standing statement on one field: a claim, or a retraction of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,8 +143,11 @@ impl Incident {
         }) {
             touched.insert(Section::Evidence);
         }
-        // The list grows once per report, not once per claim: each growth is a reallocation.
-        self.claims.reserve_exact(report.claims.len());
+        // The list grows once per report at most, not once per claim, and by a little more than
+        // the report needs: each growth is a reallocation (see `SPARE`).
+        if self.claims.capacity() - self.claims.len() < report.claims.len() {
+            self.claims.reserve_exact(report.claims.len() + SPARE);
+        }
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
         let mut last: Option<usize> = None;
@@ -168,15 +175,15 @@ impl Incident {
                 touched.insert(Section::Grade);
             }
         }
-        // Claims that superseded standing ones left their slots spare: give them back, as
-        // incidents are many. (Rare: most claims are new.)
-        if self.claims.capacity() > self.claims.len() {
-            self.claims.shrink_to_fit();
+        // Claims that superseded standing ones left more slots spare than the list keeps: give
+        // them back, as incidents are many. (Rare: most claims are new.)
+        if self.claims.capacity() - self.claims.len() > SPARE {
+            self.claims.shrink_to(self.claims.len() + SPARE);
         }
     }
 
     /// Drops spare capacity (after a merge or a restore). Lists grow by a few items per report
-    /// and slack in thousands of incidents adds up, so single inserts grow them by exactly one.
+    /// and slack in thousands of incidents adds up, so they keep at most [`SPARE`] items.
     fn compact(&mut self) {
         self.evidence.shrink_to_fit();
         self.claims.shrink_to_fit();
@@ -187,7 +194,9 @@ impl Incident {
         match self.evidence.binary_search(&e) {
             Ok(_) => false,
             Err(pos) => {
-                self.evidence.reserve_exact(1);
+                if self.evidence.len() == self.evidence.capacity() {
+                    self.evidence.reserve_exact(1 + SPARE);
+                }
                 self.evidence.insert(pos, e);
                 true
             }

@@ -1,7 +1,7 @@
 //! The incident aggregate: its evidence set, each claimant's latest claim per field, and what
 //! the linker knows of it. Applying a report here is pure bookkeeping; estimation reads it.
-//! The state is kept compact (shared sources and names, lists with little spare room) because an engine
-//! holds every incident of its partitions in memory.
+//! The state is kept compact (shared sources and names, lists with little spare room) because
+//! an engine holds every incident of its partitions in memory.
 
 use std::sync::Arc;
 

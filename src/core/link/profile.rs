@@ -29,7 +29,7 @@ pub enum Level {
 pub struct PlaceName {
     /// Its level.
     pub level: Level,
-    /// The comparison key ([`normalise_name`]).
+    /// The comparison key ([`normalise_name`](crate::core::model::normalise_name)).
     pub key: Arc<str>,
     /// The name as a report gave it.
     pub display: Name,

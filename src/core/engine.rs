@@ -13,7 +13,9 @@ use crate::core::estimate::{
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::intern::Interner;
 use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
-use crate::core::link::{compatible, score, Features, Window, LINK_THRESHOLD, MERGE_THRESHOLD};
+use crate::core::link::{
+    compatible, score, Features, PlaceProbe, Window, LINK_THRESHOLD, MERGE_THRESHOLD,
+};
 use crate::core::model::{IncidentId, Report, ReportId};
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{stable_hash, MergeNotice, Section, Sections, Update};
@@ -511,11 +513,12 @@ impl Engine {
         }
         reach.sort_unstable();
         reach.dedup();
+        let place = PlaceProbe::of(f);
         scored.extend(
             reach
                 .iter()
                 .map(|&i| i as usize)
-                .filter(|i| self.windows[*i].admits(f))
+                .filter(|i| self.windows[*i].admits(f, place.as_ref()))
                 .filter_map(|i| score(&self.incidents[i].profile, f).map(|s| (s, i))),
         );
     }

@@ -5,4 +5,7 @@ mod profile;
 mod score;
 
 pub use profile::{Features, Flag, FlagSet, Level, PlaceName, Profile, ProfileChange};
-pub use score::{compatible, names_match, score, Window, LINK_THRESHOLD, MERGE_THRESHOLD};
+pub use score::{
+    compatible, names_match, score, PlaceProbe, PlaceSketch, Window, LINK_THRESHOLD,
+    MERGE_THRESHOLD,
+};

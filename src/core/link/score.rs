@@ -65,6 +65,15 @@ struct Census {
 }
 
 impl Census {
+    /// The letters and digits the name holds, one bit each (bit `i` for `counts[i]`).
+    fn mask(&self) -> u64 {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+
     /// The census of a name of ASCII letters, digits and spaces with at least one and at most
     /// 255 letters or digits; `None` for any other name, which no shortcut is claimed for.
     fn of(s: &str) -> Option<Self> {
@@ -103,11 +112,17 @@ impl Census {
             .zip(&other.counts)
             .map(|(x, y)| u32::from(*x.min(y)))
             .sum();
-        let (na, nb) = (f64::from(self.len), f64::from(other.len));
-        let jaro = (f64::from(shared) / na + f64::from(shared) / nb + 1.0) / 3.0;
-        // A margin keeps rounding from ever rejecting a pair at the threshold.
-        0.6 * jaro + 0.4 < NAME_SIMILARITY - 1e-9
+        too_different_given(shared, self.len, other.len)
     }
+}
+
+/// Whether two names of `na` and `nb` letters with at most `shared` letters in common are
+/// surely below [`NAME_SIMILARITY`] (see [`Census::too_different`]).
+fn too_different_given(shared: u32, na: u32, nb: u32) -> bool {
+    let (s, na, nb) = (f64::from(shared), f64::from(na), f64::from(nb));
+    let jaro = (s / na + s / nb + 1.0) / 3.0;
+    // A margin keeps rounding from ever rejecting a pair at the threshold.
+    0.6 * jaro + 0.4 < NAME_SIMILARITY - 1e-9
 }
 
 /// [`Census::too_different`] of two names; `false` when either has no census.
@@ -222,6 +237,7 @@ fn distance_score(a: &[Coordinates], b: &[Coordinates]) -> Option<i32> {
 pub struct Window {
     earliest: Timestamp,
     latest: Timestamp,
+    place: PlaceSketch,
     coarsest: TimePrecision,
     live: bool,
 }
@@ -232,15 +248,91 @@ impl Window {
         Self {
             earliest: p.earliest,
             latest: p.latest,
+            place: PlaceSketch::of(p),
             coarsest: p.coarsest,
             live,
         }
     }
 
-    /// Whether a report may be of this incident by time (and the incident stands); [`score`]
-    /// applies the same rule.
-    pub fn admits(&self, f: &Features) -> bool {
-        self.live && within_window(f, self.earliest, self.latest, self.coarsest)
+    /// Whether a report may be of this incident by time (and the incident stands), and its
+    /// place name (`place`, see [`PlaceProbe`]) does not surely differ from the incident's:
+    /// [`score`] applies the same rules, so a report this refuses would score `None`.
+    pub fn admits(&self, f: &Features, place: Option<&PlaceProbe>) -> bool {
+        self.live
+            && within_window(f, self.earliest, self.latest, self.coarsest)
+            && !place.is_some_and(|p| p.rules_out(self.place))
+    }
+}
+
+/// An incident's place name reduced to a word: set when the incident names exactly one place
+/// and the name has a [`Census`], else 0. Bits 0..36: the letters and digits it holds; bits
+/// 40..48: how many; bit 63: set. Most candidates a report's time admits name another place,
+/// and this rules them out without reading the incident's names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlaceSketch(u64);
+
+impl PlaceSketch {
+    const SET: u64 = 1 << 63;
+    const LETTERS: u64 = (1 << 36) - 1;
+
+    fn of(p: &Profile) -> Self {
+        let mut names = p.names_at(Level::Place);
+        match (names.next(), names.next()) {
+            (Some(n), None) => Census::of(&n.key).map_or(Self(0), |c| {
+                Self(Self::SET | u64::from(c.len) << 40 | c.mask())
+            }),
+            _ => Self(0),
+        }
+    }
+
+    fn letters(self) -> u64 {
+        self.0 & Self::LETTERS
+    }
+
+    fn len(self) -> u32 {
+        ((self.0 >> 40) & 0xff) as u32
+    }
+}
+
+/// A report's place name, counted once per report to test it against every candidate's
+/// [`PlaceSketch`].
+pub struct PlaceProbe {
+    census: Census,
+    letters: u64,
+}
+
+impl PlaceProbe {
+    /// The probe of a report's place name, `None` without one or without a [`Census`].
+    pub fn of(f: &Features) -> Option<Self> {
+        let census = Census::of(&f.name(Level::Place)?.key)?;
+        let letters = census.mask();
+        Some(Self { census, letters })
+    }
+
+    /// Whether [`names_match`] is surely false for this name and the incident's one place
+    /// name. Never wrong, only unsure: names that are equal, equal without spaces or one's
+    /// words within the other's hold one's letters within the other's, which this never rules
+    /// out; for the rest, the letters in common are at most the report's letters that the
+    /// incident's name holds at all, and at most either length, and
+    /// [`Census::too_different`]'s bound is taken with that.
+    fn rules_out(&self, sketch: PlaceSketch) -> bool {
+        if sketch.0 & PlaceSketch::SET == 0 {
+            return false;
+        }
+        let theirs = sketch.letters();
+        if self.letters & !theirs == 0 || theirs & !self.letters == 0 {
+            return false;
+        }
+        let within: u32 = self
+            .census
+            .counts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| theirs & 1 << i != 0)
+            .map(|(_, n)| u32::from(*n))
+            .sum();
+        let shared = within.min(sketch.len()).min(self.census.len);
+        too_different_given(shared, self.census.len, sketch.len())
     }
 }
 
@@ -352,6 +444,45 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(names_match(&a, &b), names_match_reference(&a, &b));
         }
+    }
+
+    /// Whether the window test of one name against an incident that names only `theirs`
+    /// rules the pair out.
+    fn sketch_rules_out(mine: &str, theirs: &str) -> bool {
+        let sketch = Census::of(theirs).map_or(PlaceSketch(0), |c| {
+            PlaceSketch(PlaceSketch::SET | u64::from(c.len) << 40 | c.mask())
+        });
+        Census::of(mine).is_some_and(|census| {
+            let letters = census.mask();
+            PlaceProbe { census, letters }.rules_out(sketch)
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// The window's place test never rules out names that match: few letters, so that
+        /// shared letters, subsets and spelling variants come often.
+        #[test]
+        fn the_place_sketch_never_rules_out_a_match(
+            a in "[a-e0]{1,7}( [a-d]{1,4}){0,2}",
+            b in "[a-e0]{1,7}( [a-d]{1,4}){0,2}",
+        ) {
+            if sketch_rules_out(&a, &b) {
+                proptest::prop_assert!(!names_match(&a, &b));
+            }
+        }
+    }
+
+    #[test]
+    fn the_place_sketch_rules_out_other_places_only() {
+        assert!(sketch_rules_out("karbala", "mosul"));
+        assert!(sketch_rules_out("palestine", "bwair"));
+        assert!(!sketch_rules_out("karada", "karrada"));
+        assert!(!sketch_rules_out("karada", "karada market"));
+        assert!(!sketch_rules_out("karada market", "karada"));
+        assert!(!sketch_rules_out("talafar", "tal afar"));
+        // Without a census (outside the normalised alphabet) nothing is ruled out.
+        assert!(!sketch_rules_out("karbala", "mosul é"));
     }
 
     #[test]

@@ -179,6 +179,33 @@ fn explicit_incident_id_wins_over_matching() {
 }
 
 #[test]
+fn a_place_an_incident_gains_later_links_reports_that_name_it() {
+    let (e, _) = apply_all(&[
+        report(
+            "a",
+            0,
+            baghdad("Karrada"),
+            json!({"incident": {"incident_id": "acled-7"}}),
+        ),
+        // b adds a second place to acled-7 through its id.
+        report(
+            "b",
+            1,
+            baghdad("Sadr City"),
+            json!({"incident": {"incident_id": "acled-7"}}),
+        ),
+        // c names only the place b added, and no incident: it must still find acled-7 (the
+        // incident's window must not keep ruling out every place but the first).
+        report("c", 2, baghdad("Sadr City"), json!({})),
+        // d names the first place again.
+        report("d", 3, baghdad("al-Karrada"), json!({})),
+    ]);
+    let id = IncidentId::parse("acled-7").unwrap();
+    assert_eq!(e.live_incidents(), 1);
+    assert_eq!(e.view(&id).unwrap().evidence.len(), 4);
+}
+
+#[test]
 fn explicit_incidents_are_never_merged_into_each_other() {
     let (e, _) = apply_all(&[
         report(

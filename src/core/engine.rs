@@ -339,9 +339,11 @@ impl Engine {
             self.incidents[target].absorb(&mut other);
             other.version += 1;
             *self.incidents[idx] = other;
-            self.register(idx);
+            self.register(idx, true);
         }
-        self.register(target);
+        // Only a change of names can change the place the window sketches.
+        let renamed = touched.contains(Section::Location) || !absorb.is_empty();
+        self.register(target, renamed);
 
         let inc = &mut self.incidents[target];
         // A merge changes anything, a new incident has no digest yet, and a restored one was
@@ -597,15 +599,19 @@ impl Engine {
         self.windows
             .push(Window::of(&self.incidents[idx].profile, false));
         self.stale.push(true);
-        self.register(idx);
+        self.register(idx, false);
         idx
     }
 
     /// Registers an incident in the index for every day it can be found on, and keeps its
-    /// time window current.
-    fn register(&mut self, idx: usize) {
+    /// window current; `renamed`: whether its names may have changed since the window was set.
+    fn register(&mut self, idx: usize, renamed: bool) {
         let inc = &self.incidents[idx];
-        self.windows[idx] = Window::of(&inc.profile, inc.is_live());
+        self.windows[idx] = if renamed {
+            Window::of(&inc.profile, inc.is_live())
+        } else {
+            self.windows[idx].renewed(&inc.profile, inc.is_live())
+        };
         if !inc.is_live() {
             return;
         }

@@ -254,6 +254,18 @@ impl Window {
         }
     }
 
+    /// The window of the same incident after a report that did not change its names: the
+    /// place sketch is kept, as computing it reads the names.
+    pub fn renewed(self, p: &Profile, live: bool) -> Self {
+        Self {
+            earliest: p.earliest,
+            latest: p.latest,
+            place: self.place,
+            coarsest: p.coarsest,
+            live,
+        }
+    }
+
     /// Whether a report may be of this incident by time (and the incident stands), and its
     /// place name (`place`, see [`PlaceProbe`]) does not surely differ from the incident's:
     /// [`score`] applies the same rules, so a report this refuses would score `None`.

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use reckon::core::latest::Latest;
 use reckon::core::registry::SourceRegistry;
-use reckon::core::update::Update;
 use reckon::core::Engine;
 use reckon::wire::json;
 
@@ -51,7 +51,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let mut out = BufWriter::new(io::stdout().lock());
     let mut engine = Engine::new(registry);
-    let mut latest: std::collections::BTreeMap<String, Update> = Default::default();
+    // With --final, the latest update of each incident, its view rendered once at the end.
+    let mut latest = Latest::default();
     let mut rejected = 0usize;
     for (n, line) in reader.split(b'\n').enumerate() {
         let line = line.with_context(|| format!("reading line {}", n + 1))?;
@@ -66,23 +67,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 continue;
             }
         };
-        let updates = match engine.try_apply(&report) {
-            Ok(u) => u,
+        let folded = match engine.fold(&report) {
+            Ok(f) => f,
             Err(e) => {
                 rejected += 1;
                 eprintln!("line {}: refused: {e}", n + 1);
                 continue;
             }
         };
-        for update in updates {
-            if args.final_only {
-                latest.insert(update.incident_id.to_string(), update);
-            } else {
-                out.write_all(&json::encode_update(&update))?;
-                out.write_all(b"\n")?;
-            }
+        if args.final_only {
+            latest.keep(folded);
+            continue;
+        }
+        for update in folded.into_updates() {
+            out.write_all(&json::encode_update(&update))?;
+            out.write_all(b"\n")?;
         }
     }
+    let latest = latest.into_rendered(&engine);
     for update in latest.values().filter(|u| u.view.is_some()) {
         out.write_all(&json::encode_update(update))?;
         out.write_all(b"\n")?;

@@ -16,10 +16,11 @@ use anyhow::{bail, Context, Result};
 use reckon::adapters::kafka::reader::{Record, StartAt, TopicReader};
 use reckon::adapters::kafka::sender::{check_topic, TrackedProducer, KEY_PARTITIONER};
 use reckon::adapters::kafka::KafkaArgs;
+use reckon::core::latest::Latest;
 use reckon::core::model::IncidentId;
 use reckon::core::update::{Digest, MergeNotice, Update};
 use reckon::core::Engine;
-use reckon::wire::{self, json, ContentType, CONTENT_TYPE_HEADER};
+use reckon::wire::{self, json, ContentType, DecodeError, CONTENT_TYPE_HEADER};
 
 use super::feed::{Progress, WireFormat};
 use super::reconcile::load_registry;
@@ -122,35 +123,48 @@ fn rebuild(
         partitions: reader.ranges().len(),
         ..Rebuilt::default()
     };
-    let mut engines: BTreeMap<i32, Engine> = BTreeMap::new();
+    // Per partition, its engine and, when nothing is published, the latest update of each of
+    // its incidents, whose views are rendered once at the end instead of at every update.
+    let mut engines: BTreeMap<i32, (Engine, Latest)> = BTreeMap::new();
     let mut progress = Progress::new("replay", Some(reader.backlog()));
     let mut publish_error: Option<anyhow::Error> = None;
     read_to_end(&mut reader, timeout, &mut progress, |rec, progress| {
-        let engine = engines
+        let (engine, kept) = engines
             .entry(rec.partition)
-            .or_insert_with(|| Engine::new(registry.clone()));
-        let applied = content_type(&rec)
+            .or_insert_with(|| (Engine::new(registry.clone()), Latest::default()));
+        // Undecodable, invalid or refused by the fold: the processor dead-letters these and
+        // moves on; so does the rebuild.
+        let dead_letter = |out: &mut Rebuilt, e: DecodeError| {
+            *out.undecodable.entry(e.reason_code()).or_default() += 1;
+            progress.println(&format!(
+                "{topic} partition {} offset {}: would be dead-lettered ({}): {e}",
+                rec.partition,
+                rec.offset,
+                e.reason_code()
+            ));
+        };
+        let report = match content_type(&rec)
             .and_then(|ct| wire::decode_report(rec.payload.as_deref().unwrap_or_default(), ct))
-            .and_then(|report| {
-                out.reports += 1;
-                Ok(engine.try_apply(&report)?)
-            });
-        let updates = match applied {
-            Ok(u) => u,
+        {
+            Ok(report) => report,
             Err(e) => {
-                // Undecodable, invalid or refused by the fold: the processor dead-letters these
-                // and moves on; so does the rebuild.
-                *out.undecodable.entry(e.reason_code()).or_default() += 1;
-                progress.println(&format!(
-                    "{topic} partition {} offset {}: would be dead-lettered ({}): {e}",
-                    rec.partition,
-                    rec.offset,
-                    e.reason_code()
-                ));
+                dead_letter(&mut out, e);
                 return Ok(());
             }
         };
-        for u in updates {
+        out.reports += 1;
+        let folded = match engine.fold(&report) {
+            Ok(folded) => folded,
+            Err(e) => {
+                dead_letter(&mut out, e.into());
+                return Ok(());
+            }
+        };
+        if publisher.is_none() {
+            out.updates += kept.keep(folded) as u64;
+            return Ok(());
+        }
+        for u in folded.into_updates() {
             out.updates += 1;
             if let Some((producer, to, ct)) = publisher.as_mut() {
                 let sent = producer.send(
@@ -172,6 +186,9 @@ fn rebuild(
         }
     })?;
     progress.finish();
+    for (engine, kept) in engines.into_values() {
+        out.latest.extend(kept.into_rendered(&engine));
+    }
     Ok(out)
 }
 

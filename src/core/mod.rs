@@ -6,6 +6,7 @@ pub mod error;
 pub mod estimate;
 pub mod incident;
 pub mod intern;
+pub mod latest;
 pub mod limits;
 pub mod link;
 pub mod model;

@@ -245,22 +245,20 @@ pub struct Window {
 impl Window {
     /// The window of an incident's profile; `live`: whether the incident stands.
     pub fn of(p: &Profile, live: bool) -> Self {
-        Self {
-            earliest: p.earliest,
-            latest: p.latest,
-            place: PlaceSketch::of(p),
-            coarsest: p.coarsest,
-            live,
-        }
+        Self::with_place(p, live, PlaceSketch::of(p))
     }
 
     /// The window of the same incident after a report that did not change its names: the
     /// place sketch is kept, as computing it reads the names.
     pub fn renewed(self, p: &Profile, live: bool) -> Self {
+        Self::with_place(p, live, self.place)
+    }
+
+    fn with_place(p: &Profile, live: bool, place: PlaceSketch) -> Self {
         Self {
             earliest: p.earliest,
             latest: p.latest,
-            place: self.place,
+            place,
             coarsest: p.coarsest,
             live,
         }
@@ -290,11 +288,16 @@ impl PlaceSketch {
     fn of(p: &Profile) -> Self {
         let mut names = p.names_at(Level::Place);
         match (names.next(), names.next()) {
-            (Some(n), None) => Census::of(&n.key).map_or(Self(0), |c| {
-                Self(Self::SET | u64::from(c.len) << 40 | c.mask())
-            }),
+            (Some(n), None) => Self::of_key(&n.key),
             _ => Self(0),
         }
+    }
+
+    /// The sketch of one place name's key.
+    fn of_key(key: &str) -> Self {
+        Census::of(key).map_or(Self(0), |c| {
+            Self(Self::SET | u64::from(c.len) << 40 | c.mask())
+        })
     }
 
     fn letters(self) -> u64 {
@@ -316,7 +319,12 @@ pub struct PlaceProbe {
 impl PlaceProbe {
     /// The probe of a report's place name, `None` without one or without a [`Census`].
     pub fn of(f: &Features) -> Option<Self> {
-        let census = Census::of(&f.name(Level::Place)?.key)?;
+        Self::of_key(&f.name(Level::Place)?.key)
+    }
+
+    /// The probe of one place name's key.
+    fn of_key(key: &str) -> Option<Self> {
+        let census = Census::of(key)?;
         let letters = census.mask();
         Some(Self { census, letters })
     }
@@ -461,13 +469,7 @@ mod tests {
     /// Whether the window test of one name against an incident that names only `theirs`
     /// rules the pair out.
     fn sketch_rules_out(mine: &str, theirs: &str) -> bool {
-        let sketch = Census::of(theirs).map_or(PlaceSketch(0), |c| {
-            PlaceSketch(PlaceSketch::SET | u64::from(c.len) << 40 | c.mask())
-        });
-        Census::of(mine).is_some_and(|census| {
-            let letters = census.mask();
-            PlaceProbe { census, letters }.rules_out(sketch)
-        })
+        PlaceProbe::of_key(mine).is_some_and(|p| p.rules_out(PlaceSketch::of_key(theirs)))
     }
 
     proptest::proptest! {

@@ -41,10 +41,9 @@ pub struct Engine {
     /// on. Days are `i32` (see [`day`]). A week per entry: a report's window spans a few
     /// days, so one or two lookups find every candidate, where a map by day took one per day.
     index: HashMap<(u32, i32), Vec<(i32, u32)>>,
-    /// Per incident, the day range it is registered for in `index`.
-    registered: Vec<Option<(i32, i32)>>,
     /// Per incident, its time window and whether it stands: the index's candidates are
-    /// checked against these before their profiles are read.
+    /// checked against these before their profiles are read. A standing incident is
+    /// registered in `index` for its window's day range.
     windows: Vec<Window>,
     /// Per incident, whether its digest must be taken whole at the next report (restored).
     stale: Vec<bool>,
@@ -607,7 +606,7 @@ impl Engine {
         for id in &ids {
             self.mark_seen(id, stable_hash(id.as_str()), idx);
         }
-        self.registered.push(None);
+        // Not standing yet: `register` files it in the index for its whole range.
         self.windows
             .push(Window::of(&self.incidents[idx].profile, false));
         self.stale.push(true);
@@ -619,17 +618,24 @@ impl Engine {
     /// window current; `renamed`: whether its names may have changed since the window was set.
     fn register(&mut self, idx: usize, renamed: bool) {
         let inc = &self.incidents[idx];
-        self.windows[idx] = if renamed {
+        let before = self.windows[idx];
+        let now = if renamed {
             Window::of(&inc.profile, inc.is_live())
         } else {
-            self.windows[idx].renewed(&inc.profile, inc.is_live())
+            before.renewed(&inc.profile, inc.is_live())
         };
-        if !inc.is_live() {
+        self.windows[idx] = now;
+        if !now.stands() {
             return;
         }
-        let (lo, hi) = inc.profile.day_range();
-        let (lo, hi) = (day(lo), day(hi));
-        let old = self.registered[idx];
+        let days = |w: Window| {
+            let (lo, hi) = w.day_range();
+            (day(lo), day(hi))
+        };
+        let (lo, hi) = days(now);
+        // The range it is filed for: its window's when last registered. A range only widens,
+        // and an incident that stood has stood ever since, so this is every day filed.
+        let old = before.stands().then(|| days(before));
         // Most reports do not widen the range; the region was numbered at the first register.
         if old.is_some_and(|(a, b)| a <= lo && hi <= b) {
             return;
@@ -652,8 +658,6 @@ impl Engine {
                 .or_default()
                 .push((day, slot));
         }
-        let merged = old.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi)));
-        self.registered[idx] = Some(merged);
     }
 }
 

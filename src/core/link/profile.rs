@@ -356,12 +356,19 @@ impl Profile {
 
     /// The day range (inclusive) in which this incident can be found by the linker.
     pub fn day_range(&self) -> (i64, i64) {
-        let w = self.coarsest.link_window_ms();
-        let lo = self.earliest.millis().saturating_sub(w);
-        let hi = self.latest.millis().saturating_add(w);
-        (
-            lo.div_euclid(crate::core::model::DAY_MS),
-            hi.div_euclid(crate::core::model::DAY_MS),
-        )
+        day_range(self.earliest, self.latest, self.coarsest)
     }
+}
+
+/// The day range (inclusive) in which an incident seen from `earliest` to `latest`, at
+/// `coarsest` precision, can be found by the linker. It only widens as reports come in: the
+/// bounds only move outwards and the precision only coarsens.
+pub fn day_range(earliest: Timestamp, latest: Timestamp, coarsest: TimePrecision) -> (i64, i64) {
+    let w = coarsest.link_window_ms();
+    let lo = earliest.millis().saturating_sub(w);
+    let hi = latest.millis().saturating_add(w);
+    (
+        lo.div_euclid(crate::core::model::DAY_MS),
+        hi.div_euclid(crate::core::model::DAY_MS),
+    )
 }

@@ -264,6 +264,17 @@ impl Window {
         }
     }
 
+    /// Whether the incident stood when the window was taken.
+    pub fn stands(&self) -> bool {
+        self.live
+    }
+
+    /// The day range (inclusive) the incident could be found in when the window was taken
+    /// ([`Profile::day_range`] of the same profile).
+    pub fn day_range(&self) -> (i64, i64) {
+        super::profile::day_range(self.earliest, self.latest, self.coarsest)
+    }
+
     /// Whether a report may be of this incident by time (and the incident stands), and its
     /// place name (`place`, see [`PlaceProbe`]) does not surely differ from the incident's:
     /// [`score`] applies the same rules, so a report this refuses would score `None`.

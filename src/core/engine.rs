@@ -8,7 +8,7 @@ use foldhash::{HashMap, HashSet};
 use crate::core::error::Rejected;
 use crate::core::estimate::{
     all_sections, reconcile, section_hashes, section_hashes_after, view_section_hashes,
-    CasualtyChange,
+    ReportChange,
 };
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::intern::Interner;
@@ -336,7 +336,7 @@ impl Engine {
         }
         let mut touched = Sections::default();
         self.superseded.clear();
-        self.incidents[target].add_report(
+        let only_new = self.incidents[target].add_report(
             report,
             &features,
             &mut self.interner,
@@ -370,19 +370,23 @@ impl Engine {
         let view = if render {
             let view = reconcile(inc, &self.registry);
             view_section_hashes(&view, &self.registry, touched, &mut fresh);
+            // The view's grade is not kept as a tally: the next report not rendered grades
+            // the incident from its claims.
+            inc.grade.forget();
             Some(view)
         } else {
-            if whole {
-                section_hashes(inc, &self.registry, touched, &mut fresh);
+            inc.grade = if whole {
+                section_hashes(inc, &self.registry, touched, &mut fresh)
             } else {
-                // The digest is current as of the last report: casualty estimates are
-                // brought up to date from it.
-                let change = CasualtyChange {
+                // The digest and grade are current as of the last report: casualty estimates
+                // and the grade are brought up to date from them.
+                let change = ReportChange {
                     report_id: &report.report_id,
                     superseded: &self.superseded,
+                    only_new,
                 };
-                section_hashes_after(inc, &self.registry, touched, Some(&change), &mut fresh);
-            }
+                section_hashes_after(inc, &self.registry, touched, Some(&change), &mut fresh)
+            };
             None
         };
         self.changed.clear();

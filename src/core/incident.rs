@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::estimate::GradeTally;
 use crate::core::intern::Interner;
 use crate::core::link::{Features, Profile};
 use crate::core::model::{
@@ -90,6 +91,10 @@ pub struct Incident {
     pub claims: Vec<ClaimRecord>,
     /// Digest of the last published view, section by section.
     pub digest: Digest,
+    /// What the grade was last computed from (not stored: a restored incident is graded from
+    /// its claims at its next report).
+    #[serde(skip)]
+    pub grade: GradeTally,
     /// Set once the incident was merged into another: the survivor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absorbed_into: Option<IncidentId>,
@@ -107,6 +112,7 @@ impl Incident {
             evidence: Vec::new(),
             claims: Vec::new(),
             digest: Digest::default(),
+            grade: GradeTally::default(),
             absorbed_into: None,
         }
     }
@@ -115,7 +121,8 @@ impl Incident {
     /// of the view the report may have changed; a section left out has not changed.
     /// Pushes onto `superseded` the standing casualty claims of earlier reports that the
     /// report's claims replaced: with the report's own claims, they are what changed in
-    /// each casualty estimate.
+    /// each casualty estimate. Returns whether every claim it kept was new to the incident
+    /// (none replaced a standing statement): then the claims only grew.
     pub fn add_report(
         &mut self,
         report: &Report,
@@ -123,7 +130,7 @@ impl Incident {
         interner: &mut Interner,
         touched: &mut Sections,
         superseded: &mut Vec<ClaimRecord>,
-    ) {
+    ) -> bool {
         let profile = self.profile.add(features);
         for (changed, section) in [
             (profile.location, Section::Location),
@@ -151,6 +158,7 @@ impl Incident {
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
         let mut last: Option<usize> = None;
+        let mut only_new = true;
         for claim in &report.claims {
             let field = claim.assertion.field_ref();
             let sections = match field {
@@ -164,6 +172,7 @@ impl Incident {
             };
             if let Some((at, old)) = self.add_claim(claim, &report.report_id, last, interner) {
                 last = Some(at);
+                only_new &= old.is_none();
                 if let Some(old) = old.filter(|o| {
                     matches!(o.assertion, Assertion::Casualties { .. })
                         && !o.report_id.same_copy(&report.report_id)
@@ -180,6 +189,7 @@ impl Incident {
         if self.claims.capacity() - self.claims.len() > SPARE {
             self.claims.shrink_to(self.claims.len() + SPARE);
         }
+        only_new
     }
 
     /// Drops spare capacity (after a merge or a restore). Lists grow by a few items per report
@@ -286,6 +296,7 @@ impl Incident {
         self.compact();
         other.absorbed_into = Some(self.id.clone());
         other.digest = Digest::default();
+        other.grade.forget();
     }
 
     /// The standing claims (retractions left out).

@@ -18,6 +18,7 @@ use crate::core::view::{
     CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
 };
 
+pub use grade::GradeTally;
 use resolve::{Claims, Resolved};
 
 fn names(incident: &Incident, level: Level) -> Vec<Name> {
@@ -153,13 +154,32 @@ fn casualty_fingerprint_of(e: &CasualtyEstimate, registry: u64) -> u64 {
     })
 }
 
-/// What one report changed in an incident's casualty claims: its own claims, and the
-/// standing casualty claims of earlier reports they replaced.
-pub struct CasualtyChange<'a> {
+/// What one report changed in an incident's claims: its own claims, the standing casualty
+/// claims of earlier reports they replaced, and whether they replaced any statement at all.
+pub struct ReportChange<'a> {
     /// The report applied.
     pub report_id: &'a ReportId,
     /// The standing casualty claims it replaced (see `Incident::add_report`).
     pub superseded: &'a [ClaimRecord],
+    /// Whether every claim it kept was new to the incident: none replaced a standing
+    /// statement, of any field.
+    pub only_new: bool,
+}
+
+impl ReportChange<'_> {
+    /// The report's own claims as the incident now holds them, resolved: they hold its very
+    /// copy of the id.
+    fn added<'a>(
+        &'a self,
+        incident: &'a Incident,
+        registry: &'a SourceRegistry,
+    ) -> impl Iterator<Item = Resolved<'a>> {
+        incident
+            .claims
+            .iter()
+            .filter(|r| r.report_id.same_copy(self.report_id))
+            .map(|r| resolve::one(r, registry))
+    }
 }
 
 /// The digest of the estimate of one (party, harm) after a report, from the digest before it
@@ -171,7 +191,7 @@ fn casualty_digest_after(
     registry: &SourceRegistry,
     (party, harm): (Party, Harm),
     before: Option<u64>,
-    change: &CasualtyChange<'_>,
+    change: &ReportChange<'_>,
 ) -> Option<u64> {
     let is_section = |a: &Assertion| matches!(a, Assertion::Casualties { party: p, outcome: o, .. } if *p == party && *o == harm);
     let mut sum = before.unwrap_or_else(|| casualty_seed(registry.fingerprint()));
@@ -353,35 +373,58 @@ pub fn section_hashes(
     registry: &SourceRegistry,
     sections: Sections,
     out: &mut Vec<(Section, Option<u64>)>,
-) {
-    section_hashes_after(incident, registry, sections, None, out);
+) -> GradeTally {
+    section_hashes_after(incident, registry, sections, None, out)
 }
 
-/// [`section_hashes`] after one report, given what it changed in the casualty claims: each
-/// casualty estimate's digest is brought up to date from the one the incident keeps, reading
-/// only the claims that changed. The incident's digest must be current as of the report
-/// before, under the same registry.
+/// [`section_hashes`] after one report, given what it changed in the claims: each casualty
+/// estimate's digest is brought up to date from the one the incident keeps, reading only the
+/// claims that changed, and so is the grade when the report's claimants are surely new to the
+/// incident ([`GradeTally::with_new`]). The incident's digest and grade tally must be current
+/// as of the report before, under the same registry. Returns the grade tally as of the report
+/// (the incident's own when the grade was not among `sections`).
 pub fn section_hashes_after(
     incident: &Incident,
     registry: &SourceRegistry,
     sections: Sections,
-    change: Option<&CasualtyChange<'_>>,
+    change: Option<&ReportChange<'_>>,
     out: &mut Vec<(Section, Option<u64>)>,
-) {
-    let needs_claims = sections.iter().any(|s| {
+) -> GradeTally {
+    let categorical = sections.iter().any(|s| {
         matches!(
             s,
-            Section::Casualties(..) if change.is_none()
-        ) || matches!(
-            s,
-            Section::Responsibility | Section::Cause | Section::Outcome | Section::Grade
+            Section::Responsibility | Section::Cause | Section::Outcome
         )
     });
+    let grading = sections.contains(Section::Grade);
+    // Claims that only grew, over a current tally: the tally may take them in alone.
+    let growth = change.filter(|c| grading && c.only_new && incident.grade.is_known());
+    // Without a categorical field touched, `contested` is what it was.
+    let mut tally = growth.filter(|_| !categorical).and_then(|c| {
+        incident
+            .grade
+            .with_new(c.added(incident, registry), incident.grade.contested())
+    });
+    let needs_claims = categorical
+        || (grading && tally.is_none())
+        || (change.is_none()
+            && sections
+                .iter()
+                .any(|s| matches!(s, Section::Casualties(..))));
     let claims = if needs_claims {
         resolve::resolve(incident, registry)
     } else {
         Claims::default()
     };
+    if grading && tally.is_none() {
+        let contested = grade::contested(&claims);
+        let grown = growth.filter(|_| categorical).and_then(|c| {
+            incident
+                .grade
+                .with_new(c.added(incident, registry), contested)
+        });
+        tally = Some(grown.unwrap_or_else(|| GradeTally::of(claims.all(), contested)));
+    }
     let p = &incident.profile;
     for section in sections.iter() {
         let hash = match section {
@@ -407,14 +450,12 @@ pub fn section_hashes_after(
                 outcome_items(&claims),
                 |_| true,
             )),
-            Section::Grade => Some(stable_hash(&grade::grade(
-                claims.all(),
-                grade::contested(&claims),
-            ))),
+            Section::Grade => tally.map(|t| stable_hash(&t.graded())),
             // Evidence only grows (a report is linked once, and merges add to it), so its size
             // changes exactly when it does.
             Section::Evidence => Some(incident.evidence.len() as u64),
         };
         out.push((section, hash));
     }
+    tally.unwrap_or(incident.grade)
 }

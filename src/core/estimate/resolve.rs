@@ -22,14 +22,14 @@ pub struct Resolved<'a> {
     pub credibility: u8,
 }
 
-impl Resolved<'_> {
+impl<'a> Resolved<'a> {
     /// Whether this is a party claim.
     pub fn is_party(&self) -> bool {
         self.kind.is_party()
     }
 
     /// The claimant's independence group: its affiliation if it has one.
-    pub fn root(&self) -> &SourceId {
+    pub fn root(&self) -> &'a SourceId {
         self.root
     }
 

@@ -5,18 +5,14 @@
 //! views rendered at the end included. The same read without decoding or folding
 //! is timed too, so that the cost of the fold shows against the cost of reading.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 use crate::adapters::kafka::reader::{Record, StartAt, TopicReader};
 use crate::adapters::kafka::KafkaArgs;
-use crate::core::latest::Latest;
-use crate::core::model::IncidentId;
+use crate::core::latest::Rebuild;
 use crate::core::registry::SourceRegistry;
-use crate::core::update::Update;
-use crate::core::Engine;
 use crate::wire::{self, ContentType, DecodeError, CONTENT_TYPE_HEADER};
 
 use super::pipe::reader_config;
@@ -107,7 +103,7 @@ pub fn replay(
     fetch_wait_ms: Option<u64>,
 ) -> Result<ReplayRun> {
     let registry = SourceRegistry::default();
-    let mut engines: BTreeMap<i32, (Engine, Latest)> = BTreeMap::new();
+    let mut engines = Rebuild::new(registry);
     let mut out = ReplayRun::default();
     out.seconds = read_to_end(kafka, topic, timeout, fetch_wait_ms, |rec| {
         out.messages += 1;
@@ -118,19 +114,14 @@ pub fn replay(
             return;
         };
         out.reports += 1;
-        let (engine, kept) = engines
-            .entry(rec.partition)
-            .or_insert_with(|| (Engine::new(registry.clone()), Latest::default()));
+        let (engine, kept) = engines.partition(rec.partition);
         if let Ok(folded) = engine.fold(&report) {
             out.updates += kept.keep(folded) as u64;
         }
     })?;
     // The views are rendered once, at the end, as `reckon replay` does: part of the timed run.
     let started = Instant::now();
-    let mut latest: BTreeMap<IncidentId, Update> = BTreeMap::new();
-    for (engine, kept) in engines.into_values() {
-        latest.extend(kept.into_rendered(&engine));
-    }
+    let latest = engines.into_rendered();
     out.seconds += started.elapsed().as_secs_f64();
     out.incidents = latest.len();
     Ok(out)

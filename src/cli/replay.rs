@@ -16,10 +16,9 @@ use anyhow::{bail, Context, Result};
 use reckon::adapters::kafka::reader::{Record, StartAt, TopicReader};
 use reckon::adapters::kafka::sender::{check_topic, TrackedProducer, KEY_PARTITIONER};
 use reckon::adapters::kafka::KafkaArgs;
-use reckon::core::latest::Latest;
+use reckon::core::latest::Rebuild;
 use reckon::core::model::IncidentId;
 use reckon::core::update::{Digest, MergeNotice, Update};
-use reckon::core::Engine;
 use reckon::wire::{self, json, ContentType, DecodeError, CONTENT_TYPE_HEADER};
 
 use super::feed::{Progress, WireFormat};
@@ -125,13 +124,11 @@ fn rebuild(
     };
     // Per partition, its engine and, when nothing is published, the latest update of each of
     // its incidents, whose views are rendered once at the end instead of at every update.
-    let mut engines: BTreeMap<i32, (Engine, Latest)> = BTreeMap::new();
+    let mut engines = Rebuild::new(registry);
     let mut progress = Progress::new("replay", Some(reader.backlog()));
     let mut publish_error: Option<anyhow::Error> = None;
     read_to_end(&mut reader, timeout, &mut progress, |rec, progress| {
-        let (engine, kept) = engines
-            .entry(rec.partition)
-            .or_insert_with(|| (Engine::new(registry.clone()), Latest::default()));
+        let (engine, kept) = engines.partition(rec.partition);
         // Undecodable, invalid or refused by the fold: the processor dead-letters these and
         // moves on; so does the rebuild.
         let dead_letter = |out: &mut Rebuilt, e: DecodeError| {
@@ -186,9 +183,7 @@ fn rebuild(
         }
     })?;
     progress.finish();
-    for (engine, kept) in engines.into_values() {
-        out.latest.extend(kept.into_rendered(&engine));
-    }
+    out.latest.extend(engines.into_rendered());
     Ok(out)
 }
 
@@ -486,6 +481,7 @@ mod tests {
     use super::*;
     use reckon::core::registry::SourceRegistry;
     use reckon::core::view::Grade;
+    use reckon::core::Engine;
 
     const SEED: &str = include_str!("../../tests/fixtures/seed-2017-iraq.jsonl");
 

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::core::engine::{Engine, Folded};
 use crate::core::model::IncidentId;
+use crate::core::registry::SourceRegistry;
 use crate::core::update::{MergeNotice, Update};
 
 /// The latest update of each incident folded so far, views not yet rendered.
@@ -52,6 +53,43 @@ impl Latest {
             }
         }
         updates
+    }
+}
+
+/// What a rebuild holds: per partition, the engine that folds its reports and the latest
+/// update of each of its incidents. Partitions fold apart, as the processor folds them.
+#[derive(Debug)]
+pub struct Rebuild {
+    registry: SourceRegistry,
+    partitions: BTreeMap<i32, (Engine, Latest)>,
+}
+
+impl Rebuild {
+    /// An empty rebuild whose engines read `registry`.
+    pub fn new(registry: SourceRegistry) -> Self {
+        Self {
+            registry,
+            partitions: BTreeMap::new(),
+        }
+    }
+
+    /// A partition's engine and its latest updates, both empty at its first report.
+    pub fn partition(&mut self, partition: i32) -> (&mut Engine, &mut Latest) {
+        let (engine, latest) = self
+            .partitions
+            .entry(partition)
+            .or_insert_with(|| (Engine::new(self.registry.clone()), Latest::default()));
+        (engine, latest)
+    }
+
+    /// The latest update of every incident of every partition, sorted by incident id, views
+    /// rendered ([`Latest::into_rendered`]).
+    pub fn into_rendered(self) -> BTreeMap<IncidentId, Update> {
+        let mut all = BTreeMap::new();
+        for (engine, latest) in self.partitions.into_values() {
+            all.extend(latest.into_rendered(&engine));
+        }
+        all
     }
 }
 

@@ -418,6 +418,8 @@ pub fn section_hashes_after(
     };
     if grading && tally.is_none() {
         let contested = grade::contested(&claims);
+        // Growth over an unchanged `contested` was tried above and found a set bit; with a
+        // categorical field touched, it is tried now, with `contested` read from the claims.
         let grown = growth.filter(|_| categorical).and_then(|c| {
             incident
                 .grade

@@ -6,12 +6,15 @@ use foldhash::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use arcstr::ArcStr;
+
 use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, Source, SourceId};
 
 /// The interning tables of one engine.
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: HashSet<Arc<str>>,
+    actors: HashSet<ArcStr>,
     sources: HashSet<Arc<Source>>,
     /// Admin-area name -> its normalised key and, for an admin1 name, the region key in each
     /// country it was seen in. Few distinct areas recur in every report, so their
@@ -62,7 +65,14 @@ impl Interner {
 
     /// The shared copy of an actor id.
     pub fn actor_id(&mut self, id: &ActorId) -> ActorId {
-        ActorId::from_arc(self.text(id.arc()))
+        let text = match self.actors.get(id.arc()) {
+            Some(shared) => shared.clone(),
+            None => {
+                self.actors.insert(id.arc().clone());
+                id.arc().clone()
+            }
+        };
+        ActorId::from_arc(text)
     }
 
     /// The shared copy of a name.

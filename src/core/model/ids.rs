@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use arcstr::ArcStr;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::error::ValidationError;
@@ -39,11 +41,13 @@ pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// An id type over shared text `$text`: `Arc<str>` for ids interned with the other texts of an
+/// engine, `ArcStr` (one pointer wide) for those that fill the per-incident lists.
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $text:ty) => {
         $(#[$doc])*
         #[derive(Clone, Eq)]
-        pub struct $name(Arc<str>);
+        pub struct $name($text);
 
         // As derived: the text's hash (equal ids have equal text).
         impl std::hash::Hash for $name {
@@ -58,7 +62,7 @@ macro_rules! id_type {
         impl PartialEq for $name {
             #[inline]
             fn eq(&self, other: &Self) -> bool {
-                Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+                <$text>::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
             }
         }
 
@@ -72,10 +76,10 @@ macro_rules! id_type {
         impl Ord for $name {
             #[inline]
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                if Arc::ptr_eq(&self.0, &other.0) {
+                if <$text>::ptr_eq(&self.0, &other.0) {
                     return std::cmp::Ordering::Equal;
                 }
-                self.0.cmp(&other.0)
+                (*self.0).cmp(&*other.0)
             }
         }
 
@@ -83,7 +87,7 @@ macro_rules! id_type {
             /// Parses an id, enforcing the id rules (length, no control characters).
             pub fn parse(s: &str) -> Result<Self, ValidationError> {
                 check_id($field, s)?;
-                Ok(Self(Arc::from(s)))
+                Ok(Self(<$text>::from(s)))
             }
 
             /// The id as text.
@@ -93,19 +97,19 @@ macro_rules! id_type {
 
             /// The shared text, for interning.
             #[allow(dead_code)] // not every id type is interned
-            pub(crate) fn arc(&self) -> &Arc<str> {
+            pub(crate) fn arc(&self) -> &$text {
                 &self.0
             }
 
             /// Whether both are the very same shared copy (not only the same text).
             #[allow(dead_code)] // not every id type is compared so
             pub(crate) fn same_copy(&self, other: &Self) -> bool {
-                Arc::ptr_eq(&self.0, &other.0)
+                <$text>::ptr_eq(&self.0, &other.0)
             }
 
             /// Wraps interned text that was parsed as this id before.
             #[allow(dead_code)] // not every id type is interned
-            pub(crate) fn from_arc(s: Arc<str>) -> Self {
+            pub(crate) fn from_arc(s: $text) -> Self {
                 Self(s)
             }
         }
@@ -140,22 +144,26 @@ macro_rules! id_type {
 id_type!(
     /// The unique id of a report: the idempotency key of the whole pipeline.
     ReportId,
-    "report_id"
+    "report_id",
+    ArcStr
 );
 id_type!(
     /// The id of an incident, either given explicitly by a report or derived from the log.
     IncidentId,
-    "incident_id"
+    "incident_id",
+    ArcStr
 );
 id_type!(
     /// The id of a source (publisher or claimant), e.g. `south-front`, `amaq`.
     SourceId,
-    "source.id"
+    "source.id",
+    Arc<str>
 );
 id_type!(
     /// The id of an actor that may claim or be attributed responsibility, e.g. `islamic-state`.
     ActorId,
-    "actor"
+    "actor",
+    ArcStr
 );
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, S
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: HashSet<Arc<str>>,
-    actors: HashSet<ArcStr>,
+    /// Source and actor ids (an actor is often a source too).
+    ids: HashSet<ArcStr>,
     sources: HashSet<Arc<Source>>,
     /// Admin-area name -> its normalised key and, for an admin1 name, the region key in each
     /// country it was seen in. Few distinct areas recur in every report, so their
@@ -60,19 +61,23 @@ impl Interner {
 
     /// The shared copy of a source id.
     pub fn source_id(&mut self, id: &SourceId) -> SourceId {
-        SourceId::from_arc(self.text(id.arc()))
+        SourceId::from_arc(self.id(id.arc()))
     }
 
     /// The shared copy of an actor id.
     pub fn actor_id(&mut self, id: &ActorId) -> ActorId {
-        let text = match self.actors.get(id.arc()) {
+        ActorId::from_arc(self.id(id.arc()))
+    }
+
+    /// The shared copy of an id's text.
+    fn id(&mut self, s: &ArcStr) -> ArcStr {
+        match self.ids.get(s) {
             Some(shared) => shared.clone(),
             None => {
-                self.actors.insert(id.arc().clone());
-                id.arc().clone()
+                self.ids.insert(s.clone());
+                s.clone()
             }
-        };
-        ActorId::from_arc(text)
+        }
     }
 
     /// The shared copy of a name.

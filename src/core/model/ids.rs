@@ -1,10 +1,8 @@
 //! Identifier newtypes. Each is parsed once at the boundary and cheap to clone afterwards
-//! (`Arc<str>`), since ids are copied into evidence lists, claims and updates.
-
-use std::fmt;
-use std::sync::Arc;
+//! (`ArcStr`), since ids are copied into evidence lists, claims and updates.
 
 use arcstr::ArcStr;
+use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -41,13 +39,13 @@ pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// An id type over shared text `$text`: `Arc<str>` for ids interned with the other texts of an
-/// engine, `ArcStr` (one pointer wide) for those that fill the per-incident lists.
+/// An id type over shared text: an `ArcStr`, one pointer wide (the length lives with the text),
+/// as ids fill the lists every incident keeps (claim records, evidence).
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $text:ty) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
         #[derive(Clone, Eq)]
-        pub struct $name($text);
+        pub struct $name(ArcStr);
 
         // As derived: the text's hash (equal ids have equal text).
         impl std::hash::Hash for $name {
@@ -62,7 +60,7 @@ macro_rules! id_type {
         impl PartialEq for $name {
             #[inline]
             fn eq(&self, other: &Self) -> bool {
-                <$text>::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+                ArcStr::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
             }
         }
 
@@ -76,7 +74,7 @@ macro_rules! id_type {
         impl Ord for $name {
             #[inline]
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                if <$text>::ptr_eq(&self.0, &other.0) {
+                if ArcStr::ptr_eq(&self.0, &other.0) {
                     return std::cmp::Ordering::Equal;
                 }
                 (*self.0).cmp(&*other.0)
@@ -87,7 +85,7 @@ macro_rules! id_type {
             /// Parses an id, enforcing the id rules (length, no control characters).
             pub fn parse(s: &str) -> Result<Self, ValidationError> {
                 check_id($field, s)?;
-                Ok(Self(<$text>::from(s)))
+                Ok(Self(ArcStr::from(s)))
             }
 
             /// The id as text.
@@ -97,19 +95,19 @@ macro_rules! id_type {
 
             /// The shared text, for interning.
             #[allow(dead_code)] // not every id type is interned
-            pub(crate) fn arc(&self) -> &$text {
+            pub(crate) fn arc(&self) -> &ArcStr {
                 &self.0
             }
 
             /// Whether both are the very same shared copy (not only the same text).
             #[allow(dead_code)] // not every id type is compared so
             pub(crate) fn same_copy(&self, other: &Self) -> bool {
-                <$text>::ptr_eq(&self.0, &other.0)
+                ArcStr::ptr_eq(&self.0, &other.0)
             }
 
             /// Wraps interned text that was parsed as this id before.
             #[allow(dead_code)] // not every id type is interned
-            pub(crate) fn from_arc(s: $text) -> Self {
+            pub(crate) fn from_arc(s: ArcStr) -> Self {
                 Self(s)
             }
         }
@@ -144,26 +142,22 @@ macro_rules! id_type {
 id_type!(
     /// The unique id of a report: the idempotency key of the whole pipeline.
     ReportId,
-    "report_id",
-    ArcStr
+    "report_id"
 );
 id_type!(
     /// The id of an incident, either given explicitly by a report or derived from the log.
     IncidentId,
-    "incident_id",
-    ArcStr
+    "incident_id"
 );
 id_type!(
     /// The id of a source (publisher or claimant), e.g. `south-front`, `amaq`.
     SourceId,
-    "source.id",
-    Arc<str>
+    "source.id"
 );
 id_type!(
     /// The id of an actor that may claim or be attributed responsibility, e.g. `islamic-state`.
     ActorId,
-    "actor",
-    ArcStr
+    "actor"
 );
 
 #[cfg(test)]

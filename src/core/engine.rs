@@ -36,7 +36,7 @@ pub struct Engine {
     /// colliding ids go to `seen_exact`. This keeps the set at ~12 bytes per report.
     seen: HashMap<u64, u32>,
     seen_exact: HashSet<ReportId>,
-    regions: HashMap<std::sync::Arc<str>, u32>,
+    regions: HashMap<arcstr::ArcStr, u32>,
     /// (region, week) -> (day, incident) for each day of the week an incident can be found
     /// on. Days are `i32` (see [`day`]). A week per entry: a report's window spans a few
     /// days, so one or two lookups find every candidate, where a map by day took one per day.

@@ -13,18 +13,16 @@ use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, S
 /// The interning tables of one engine.
 #[derive(Debug, Default)]
 pub struct Interner {
-    strings: HashSet<Arc<str>>,
-    /// Source and actor ids (an actor is often a source too).
-    ids: HashSet<ArcStr>,
+    strings: HashSet<ArcStr>,
     sources: HashSet<Arc<Source>>,
     /// Admin-area name -> its normalised key and, for an admin1 name, the region key in each
     /// country it was seen in. Few distinct areas recur in every report, so their
     /// normalisation (transliteration, splitting) is done once, and one lookup by the borrowed
     /// name gives both keys of an admin1 name. One name rarely recurs in more than a few
     /// countries.
-    areas: HashMap<Arc<str>, Area>,
+    areas: HashMap<ArcStr, Area>,
     /// Country -> region key of locations without admin1.
-    countries: HashMap<CountryCode, Arc<str>>,
+    countries: HashMap<CountryCode, ArcStr>,
     /// Place name -> normalised key, for the names seen last: direct-mapped by a hash of the
     /// name, [`PLACE_SLOTS`] slots, allocated at the first place. Place names are too many to
     /// keep every one, but a place recurs in reports close together. Both texts are interned,
@@ -36,20 +34,20 @@ pub struct Interner {
 #[derive(Debug)]
 struct Area {
     /// The normalised key.
-    key: Arc<str>,
+    key: ArcStr,
     /// (country, region key) of the locations it was the admin1 of.
-    regions: Vec<(CountryCode, Arc<str>)>,
+    regions: Vec<(CountryCode, ArcStr)>,
 }
 
 /// A slot of the place-name memo: a name and its key.
-type PlaceSlot = Option<(Name, Arc<str>)>;
+type PlaceSlot = Option<(Name, ArcStr)>;
 
 /// Slots of the place-name memo (a power of two): its memory is fixed, ~64 KiB per engine.
 const PLACE_SLOTS: usize = 2048;
 
 impl Interner {
     /// The shared copy of a text.
-    pub fn text(&mut self, s: &Arc<str>) -> Arc<str> {
+    pub fn text(&mut self, s: &ArcStr) -> ArcStr {
         match self.strings.get(s) {
             Some(shared) => shared.clone(),
             None => {
@@ -61,23 +59,12 @@ impl Interner {
 
     /// The shared copy of a source id.
     pub fn source_id(&mut self, id: &SourceId) -> SourceId {
-        SourceId::from_arc(self.id(id.arc()))
+        SourceId::from_arc(self.text(id.arc()))
     }
 
     /// The shared copy of an actor id.
     pub fn actor_id(&mut self, id: &ActorId) -> ActorId {
-        ActorId::from_arc(self.id(id.arc()))
-    }
-
-    /// The shared copy of an id's text.
-    fn id(&mut self, s: &ArcStr) -> ArcStr {
-        match self.ids.get(s) {
-            Some(shared) => shared.clone(),
-            None => {
-                self.ids.insert(s.clone());
-                s.clone()
-            }
-        }
+        ActorId::from_arc(self.text(id.arc()))
     }
 
     /// The shared copy of a name.
@@ -87,11 +74,11 @@ impl Interner {
 
     /// The shared copy of an admin-area name and its normalised comparison key, computed once
     /// per distinct name.
-    pub fn area_key(&mut self, n: &Name) -> (Name, Arc<str>) {
+    pub fn area_key(&mut self, n: &Name) -> (Name, ArcStr) {
         if let Some((name, area)) = self.areas.get_key_value(n.as_str()) {
             return (Name::from_arc(name.clone()), area.key.clone());
         }
-        let key = self.text(&Arc::from(normalise_name(n.as_str())));
+        let key = self.text(&ArcStr::from(normalise_name(n.as_str())));
         let name = self.name(n);
         let area = Area {
             key: key.clone(),
@@ -103,7 +90,7 @@ impl Interner {
 
     /// The shared copy of a location's admin1 name, its comparison key and the location's
     /// region key, `None` without admin1 ([`Interner::region_key`] gives its region).
-    pub fn admin1(&mut self, loc: &Location) -> Option<(Name, Arc<str>, Arc<str>)> {
+    pub fn admin1(&mut self, loc: &Location) -> Option<(Name, ArcStr, ArcStr)> {
         let admin1 = loc.admin1.as_ref()?;
         if let Some((name, area)) = self.areas.get_key_value(admin1.as_str()) {
             if let Some((_, region)) = area.regions.iter().find(|(c, _)| *c == loc.country) {
@@ -115,7 +102,7 @@ impl Interner {
             }
         }
         let (name, key) = self.area_key(admin1);
-        let region = self.text(&Arc::from(loc.region_key()));
+        let region = self.text(&ArcStr::from(loc.region_key()));
         if let Some(area) = self.areas.get_mut(admin1.as_str()) {
             area.regions.push((loc.country, region.clone()));
         }
@@ -124,7 +111,7 @@ impl Interner {
 
     /// The shared copy of a place name and its normalised comparison key ([`normalise_name`]),
     /// remembered for recent names.
-    pub fn place_key(&mut self, n: &Name) -> (Name, Arc<str>) {
+    pub fn place_key(&mut self, n: &Name) -> (Name, ArcStr) {
         if self.places.is_empty() {
             self.places = vec![None; PLACE_SLOTS].into_boxed_slice();
         }
@@ -136,21 +123,21 @@ impl Interner {
                 return (name.clone(), key.clone());
             }
         }
-        let key = self.text(&Arc::from(normalise_name(n.as_str())));
+        let key = self.text(&ArcStr::from(normalise_name(n.as_str())));
         let name = self.name(n);
         self.places[slot] = Some((name.clone(), key.clone()));
         (name, key)
     }
 
     /// The region key of a location, computed once per distinct country and admin1.
-    pub fn region_key(&mut self, loc: &Location) -> Arc<str> {
+    pub fn region_key(&mut self, loc: &Location) -> ArcStr {
         if let Some((_, _, region)) = self.admin1(loc) {
             return region;
         }
         if let Some(k) = self.countries.get(&loc.country) {
             return k.clone();
         }
-        let key = self.text(&Arc::from(loc.region_key()));
+        let key = self.text(&ArcStr::from(loc.region_key()));
         self.countries.insert(loc.country, key.clone());
         key
     }

@@ -2,8 +2,8 @@
 //! reports name. Every list is sorted and deduplicated, so the profile does not depend on the
 //! order reports arrived in.
 
+use arcstr::ArcStr;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -30,7 +30,7 @@ pub struct PlaceName {
     /// Its level.
     pub level: Level,
     /// The comparison key ([`normalise_name`](crate::core::model::normalise_name)).
-    pub key: Arc<str>,
+    pub key: ArcStr,
     /// The name as a report gave it.
     pub display: Name,
 }
@@ -51,7 +51,7 @@ impl PartialOrd for PlaceName {
 
 impl Ord for PlaceName {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let key = if Arc::ptr_eq(&self.key, &other.key) {
+        let key = if ArcStr::ptr_eq(&self.key, &other.key) {
             std::cmp::Ordering::Equal
         } else {
             self.key.cmp(&other.key)
@@ -169,7 +169,7 @@ impl<'de, T: Flag + Deserialize<'de>> Deserialize<'de> for FlagSet<T> {
 #[derive(Debug, Clone)]
 pub struct Features {
     /// Region key.
-    pub region: Arc<str>,
+    pub region: ArcStr,
     /// Country.
     pub country: CountryCode,
     /// Named areas, at most one per level, in level order. Held inline: a report names at
@@ -197,7 +197,7 @@ impl Features {
             Some((display, key, region)) => (Some((display, key)), region),
             None => (None, interner.region_key(loc)),
         };
-        let named = |level, n: Option<(Name, Arc<str>)>| {
+        let named = |level, n: Option<(Name, ArcStr)>| {
             n.map(|(display, key)| PlaceName {
                 level,
                 key,
@@ -258,7 +258,7 @@ pub struct ProfileChange {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Profile {
     /// Region key.
-    pub region: Arc<str>,
+    pub region: ArcStr,
     /// Country.
     pub country: CountryCode,
     /// Named areas, sorted.

@@ -383,7 +383,7 @@ fn within_window(
 /// region, outside the time window, different named places, coordinates too far apart).
 pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     // Region keys are interned: the same key is mostly the same copy.
-    if !std::sync::Arc::ptr_eq(&p.region, &f.region) && *p.region != *f.region {
+    if !arcstr::ArcStr::ptr_eq(&p.region, &f.region) && *p.region != *f.region {
         return None;
     }
     if !within_window(f, p.earliest, p.latest, p.coarsest) {

@@ -1,7 +1,7 @@
 //! Validated free-text newtypes: names and URLs.
 
+use arcstr::ArcStr;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -33,13 +33,13 @@ fn check_text(field: &str, s: &str, limit: usize) -> Result<(), ValidationError>
 /// A human-readable name (place, admin area, source name): non-empty, at most
 /// [`MAX_NAME_BYTES`], no control characters.
 #[derive(Clone, Eq)]
-pub struct Name(Arc<str>);
+pub struct Name(ArcStr);
 
 // By text, as derived, with a shortcut for one shared copy: the state interns its names.
 impl PartialEq for Name {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+        ArcStr::ptr_eq(&self.0, &other.0) || self.0 == other.0
     }
 }
 
@@ -53,7 +53,7 @@ impl PartialOrd for Name {
 impl Ord for Name {
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        if Arc::ptr_eq(&self.0, &other.0) {
+        if ArcStr::ptr_eq(&self.0, &other.0) {
             return std::cmp::Ordering::Equal;
         }
         self.0.cmp(&other.0)
@@ -72,7 +72,7 @@ impl Name {
     /// Parses a name, enforcing its rules.
     pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
         check_text(field, s, MAX_NAME_BYTES)?;
-        Ok(Self(Arc::from(s)))
+        Ok(Self(ArcStr::from(s)))
     }
 
     /// The name as text.
@@ -81,19 +81,19 @@ impl Name {
     }
 
     /// The shared text, for interning.
-    pub(crate) fn arc(&self) -> &Arc<str> {
+    pub(crate) fn arc(&self) -> &ArcStr {
         &self.0
     }
 
     /// Wraps interned text that was parsed as a name before.
-    pub(crate) fn from_arc(s: Arc<str>) -> Self {
+    pub(crate) fn from_arc(s: ArcStr) -> Self {
         Self(s)
     }
 }
 
 /// A link to the published item: at most [`MAX_URL_BYTES`], `http://` or `https://`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Url(Arc<str>);
+pub struct Url(ArcStr);
 
 impl Url {
     /// Parses a URL, enforcing its rules.
@@ -105,7 +105,7 @@ impl Url {
                 reason: "not an http(s) URL".into(),
             });
         }
-        Ok(Self(Arc::from(s)))
+        Ok(Self(ArcStr::from(s)))
     }
 
     /// The URL as text.

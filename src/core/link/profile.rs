@@ -353,11 +353,6 @@ impl Profile {
     pub fn names_at(&self, level: Level) -> impl Iterator<Item = &PlaceName> + Clone {
         self.names.iter().filter(move |n| n.level == level)
     }
-
-    /// The day range (inclusive) in which this incident can be found by the linker.
-    pub fn day_range(&self) -> (i64, i64) {
-        day_range(self.earliest, self.latest, self.coarsest)
-    }
 }
 
 /// The day range (inclusive) in which an incident seen from `earliest` to `latest`, at

@@ -269,8 +269,7 @@ impl Window {
         self.live
     }
 
-    /// The day range (inclusive) the incident could be found in when the window was taken
-    /// ([`Profile::day_range`] of the same profile).
+    /// The day range (inclusive) the incident could be found in when the window was taken.
     pub fn day_range(&self) -> (i64, i64) {
         super::profile::day_range(self.earliest, self.latest, self.coarsest)
     }

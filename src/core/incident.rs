@@ -150,16 +150,11 @@ impl Incident {
         }) {
             touched.insert(Section::Evidence);
         }
-        // The list grows once per report at most, not once per claim, and by a little more than
-        // the report needs: each growth is a reallocation (see `SPARE`).
-        if self.claims.capacity() - self.claims.len() < report.claims.len() {
-            self.claims.reserve_exact(report.claims.len() + SPARE);
-        }
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
         let mut last: Option<usize> = None;
         let mut only_new = true;
-        for claim in &report.claims {
+        for (n, claim) in report.claims.iter().enumerate() {
             let field = claim.assertion.field_ref();
             let sections = match field {
                 FieldRef::Casualties { party, outcome } => {
@@ -170,7 +165,10 @@ impl Incident {
                 FieldRef::Cause => [Some(Section::Cause), Some(Section::Responsibility)],
                 FieldRef::Outcome => [Some(Section::Outcome), None],
             };
-            if let Some((at, old)) = self.add_claim(claim, &report.report_id, last, interner) {
+            // Room for this claim and the report's later ones, should they all be new.
+            let room = report.claims.len() - n;
+            if let Some((at, old)) = self.add_claim(claim, &report.report_id, last, room, interner)
+            {
                 last = Some(at);
                 only_new &= old.is_none();
                 if let Some(old) = old.filter(|o| {
@@ -217,11 +215,14 @@ impl Incident {
     /// if it did, returns where the record went and the statement it replaced. The record's
     /// claimant is the shared copy held by the record at `hint` when it is the same source,
     /// else by a record next to the claim's place (found by the same search), else interned.
+    /// A full list grows by `room` items and [`SPARE`]: the list then grows once per report at
+    /// most, not once per claim, and only when a claim is new (each growth is a reallocation).
     fn add_claim(
         &mut self,
         claim: &Claim,
         report_id: &ReportId,
         hint: Option<usize>,
+        room: usize,
         interner: &mut Interner,
     ) -> Option<(usize, Option<ClaimRecord>)> {
         let field = claim.assertion.field_ref();
@@ -244,7 +245,9 @@ impl Incident {
         let old = match found {
             Ok(i) => Some(std::mem::replace(&mut self.claims[i], record)),
             Err(i) => {
-                self.claims.reserve_exact(1);
+                if self.claims.len() == self.claims.capacity() {
+                    self.claims.reserve_exact(room + SPARE);
+                }
                 self.claims.insert(i, record);
                 None
             }

@@ -346,6 +346,18 @@ impl Digest {
     /// Takes in fresh hashes of some sections (`None` for a section the view no longer has)
     /// and appends those that changed to `changed`, in the order given.
     pub fn refresh(&mut self, fresh: &[(Section, Option<u64>)], changed: &mut Vec<Section>) {
+        if self.present.is_empty() && fresh.is_sorted_by(|a, b| a.0 < b.0) {
+            // A first digest (a new incident), given in section order as the fold gives it:
+            // each hash goes at the end, with no search for its place.
+            for &(section, hash) in fresh {
+                if let Some(h) = hash {
+                    self.hashes.push(h);
+                    self.present.insert(section);
+                    changed.push(section);
+                }
+            }
+            return;
+        }
         for &(section, hash) in fresh {
             if self.set(section, hash) {
                 changed.push(section);

@@ -11,7 +11,7 @@ use smallvec::SmallVec;
 
 use super::resolve::{claimant_ids, group_weight, Resolved};
 use crate::core::model::{ActorId, Cause, Stance};
-use crate::core::update::{stable_hash, stable_hasher};
+use crate::core::update::stable_hasher;
 use crate::core::view::{ActorResponsibility, Alternative, CategoricalView, ResponsibilityView};
 
 /// Whether the values hold two or more distinct ones: the rule behind every `contested` flag.
@@ -96,18 +96,16 @@ pub fn categorical<'a, T: Ord + Copy>(
 /// The digest of the view [`categorical`] builds from the same items, `stable_hash` of it,
 /// computed without building it: the fold digests a touched field on every report that
 /// touches it, and building the view costs several allocations. Items must come sorted by
-/// claimant, one per claimant (the incident keeps its claims so); otherwise the view is built.
+/// claimant, one per claimant, as the incident keeps its claims (checked in debug builds:
+/// checking it always would read every claimant's id once more).
 pub fn categorical_digest<'a, T: Ord + Copy + Hash>(
     items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
     competes: impl Fn(T) -> bool,
 ) -> u64 {
-    if !items
+    debug_assert!(items
         .clone()
         .map(|(c, _)| c.claimant())
-        .is_sorted_by(|a, b| a < b)
-    {
-        return stable_hash(&categorical(items, competes));
-    }
+        .is_sorted_by(|a, b| a < b));
     let ranking = rank_values(items.clone(), competes);
     // The fields in the order `CategoricalView` and `Alternative` declare (and hash) them; a
     // list hashes as its length, then its items.
@@ -226,16 +224,14 @@ pub fn responsibility<'a>(
 }
 
 /// The digest of the view [`responsibility`] builds from the same items, computed without
-/// building it (see [`categorical_digest`]). `non_hostile_said`: whether a non-party claimant
-/// gives a non-hostile cause or an accident, which the view reads from the reconciled cause.
+/// building it (see [`categorical_digest`]; items sorted by claimant). `non_hostile_said`:
+/// whether a non-party claimant gives a non-hostile cause or an accident, which the view
+/// reads from the reconciled cause.
 pub fn responsibility_digest<'a>(
     items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone,
     non_hostile_said: bool,
-    cause: impl FnOnce() -> CategoricalView<Cause>,
 ) -> u64 {
-    if !items.clone().map(|(c, ..)| c.claimant()).is_sorted() {
-        return stable_hash(&responsibility(items, &cause()));
-    }
+    debug_assert!(items.clone().map(|(c, ..)| c.claimant()).is_sorted());
     let ranking = rank_actors(items.clone());
     let disputed = ranking.denied || (ranking.leading.is_some() && non_hostile_said);
     // Fields in the order `ResponsibilityView` and `ActorResponsibility` declare them.

@@ -275,9 +275,7 @@ fn responsibility_digest(claims: &Claims<'_>) -> u64 {
                 }
             )
     });
-    categorical::responsibility_digest(responsibility_items(claims), non_hostile_said, || {
-        cause(claims)
-    })
+    categorical::responsibility_digest(responsibility_items(claims), non_hostile_said)
 }
 
 /// Computes the reconciled view of an incident.
@@ -411,10 +409,19 @@ pub fn section_hashes_after(
             && sections
                 .iter()
                 .any(|s| matches!(s, Section::Casualties(..))));
-    let claims = if needs_claims {
+    // Only the whole estimates and a grade taken from scratch read casualty counts; when the
+    // grade may still grow, they are resolved only if it cannot.
+    let casualties_read = (change.is_none()
+        && sections
+            .iter()
+            .any(|s| matches!(s, Section::Casualties(..))))
+        || (grading && tally.is_none() && !(categorical && growth.is_some()));
+    let mut claims = if !needs_claims {
+        Claims::default()
+    } else if casualties_read {
         resolve::resolve(incident, registry)
     } else {
-        Claims::default()
+        resolve::resolve_categorical(incident, registry)
     };
     if grading && tally.is_none() {
         let contested = grade::contested(&claims);
@@ -425,7 +432,15 @@ pub fn section_hashes_after(
                 .grade
                 .with_new(c.added(incident, registry), contested)
         });
-        tally = Some(grown.unwrap_or_else(|| GradeTally::of(claims.all(), contested)));
+        tally = Some(match grown {
+            Some(t) => t,
+            None => {
+                if !casualties_read {
+                    claims = resolve::resolve(incident, registry);
+                }
+                GradeTally::of(claims.all(), contested)
+            }
+        });
     }
     let p = &incident.profile;
     for section in sections.iter() {

@@ -96,12 +96,27 @@ pub fn one<'a>(record: &'a ClaimRecord, registry: &'a SourceRegistry) -> Resolve
 /// Resolves every standing claim of an incident, grouped as [`Claims`] describes: the
 /// incident keeps its claims sorted by kind of field, so each group is one run.
 pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
+    resolve_from(&incident.claims, registry)
+}
+
+/// [`resolve`] without the casualty counts: responsibility, cause and outcome alone, for
+/// digests that read no more. Their [`Claims::casualties`] is empty, and so [`Claims::all`]
+/// lacks them too.
+pub fn resolve_categorical<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
+    // Casualty counts are the first kind of field in the incident's order.
+    let first = incident
+        .claims
+        .partition_point(|r| r.assertion.field_ref().kind() == 0);
+    resolve_from(&incident.claims[first..], registry)
+}
+
+fn resolve_from<'a>(records: &'a [ClaimRecord], registry: &'a SourceRegistry) -> Claims<'a> {
     // Sized once: a filtered iterator would grow the list several times.
-    let mut all = Vec::with_capacity(incident.claims.len());
+    let mut all = Vec::with_capacity(records.len());
     // `starts[k]` is where group `k + 1` starts: set at its first claim or at the first of a
     // later group, else at the end (an empty group).
     let mut starts = [usize::MAX; 3];
-    for record in incident.standing_claims() {
+    for record in records.iter().filter(|r| !r.assertion.is_retraction()) {
         let group = usize::from(record.assertion.field_ref().kind());
         for s in &mut starts[..group] {
             if *s == usize::MAX {

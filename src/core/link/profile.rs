@@ -290,11 +290,16 @@ fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) {
 impl Profile {
     /// The profile of an incident opened by one report.
     pub fn new(f: &Features) -> Self {
+        // Sized once: most incidents are opened with two names and never gain a third.
+        let mut names = Vec::with_capacity(f.names().count());
+        names.extend(f.names().cloned());
+        names.sort_unstable();
+        names.dedup();
         let mut p = Self {
             region: f.region.clone(),
             country: f.country,
-            names: Vec::new(),
-            coordinates: Vec::new(),
+            names,
+            coordinates: f.coordinates.into_iter().collect(),
             event_types: FlagSet::default(),
             targets: FlagSet::default(),
             earliest: f.occurred_at,

@@ -282,6 +282,33 @@ fn malformed_fields() {
 }
 
 #[test]
+fn id_characters() {
+    // Control characters anywhere, and whitespace at either end, ASCII or not, are refused.
+    for bad in [
+        "a\u{0007}b",
+        "tab\there",
+        "del\u{007f}",
+        "line\n",
+        "c1\u{0085}control",
+        " lead",
+        "trail ",
+        "\u{00a0}nbsp-lead",
+        "em-space-trail\u{2003}",
+        "كرادة ",
+    ] {
+        assert!(
+            matches!(invalid(&with(&["report_id"], json!(bad))), ValidationError::Malformed { field, .. } if field == "report_id"),
+            "{bad:?}"
+        );
+    }
+    // Inner spaces and letters of any script are fine.
+    for good in ["a b", "كرادة-1", "r\u{00e9}sum\u{00e9}", "~!@#"] {
+        let r = decode(&with(&["report_id"], json!(good))).unwrap();
+        assert_eq!(r.report_id.as_str(), good);
+    }
+}
+
+#[test]
 fn two_claims_by_one_claimant_on_one_field_are_refused() {
     let mut v = valid();
     let dup = v["claims"][0].clone();

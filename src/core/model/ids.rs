@@ -24,13 +24,24 @@ pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
             limit: MAX_ID_BYTES,
         });
     }
-    if s.chars().any(char::is_control) {
+    // Ids are mostly ASCII, checked byte by byte: the control characters of ASCII are its
+    // bytes below 0x20 and 0x7f, and past them its only whitespace is the space.
+    let (control, padded) = if s.is_ascii() {
+        let b = s.as_bytes();
+        (
+            b.iter().any(|c| *c < 0x20 || *c == 0x7f),
+            b.first() == Some(&b' ') || b.last() == Some(&b' '),
+        )
+    } else {
+        (s.chars().any(char::is_control), s.trim() != s)
+    };
+    if control {
         return Err(ValidationError::Malformed {
             field: field.to_string(),
             reason: "contains a control character".into(),
         });
     }
-    if s.trim() != s {
+    if padded {
         return Err(ValidationError::Malformed {
             field: field.to_string(),
             reason: "has leading or trailing whitespace".into(),

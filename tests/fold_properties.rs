@@ -84,7 +84,7 @@ fn field() -> impl Strategy<Value = FieldKey> {
 
 fn assertion(f: FieldKey) -> BoxedStrategy<Assertion> {
     let retract = Just(Assertion::Retraction {
-        retracts: f.clone(),
+        retracts: Box::new(f.clone()),
     });
     match f {
         FieldKey::Casualties { party, outcome } => prop_oneof![

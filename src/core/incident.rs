@@ -312,3 +312,17 @@ impl Incident {
         self.absorbed_into.is_none()
     }
 }
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    /// Incidents keep a claim record per claimant and field, and evidence per report: their
+    /// sizes are most of the state per incident, so growing them is a decision, not a slip.
+    #[test]
+    fn claim_records_and_evidence_stay_small() {
+        assert_eq!(std::mem::size_of::<Assertion>(), 16);
+        assert_eq!(std::mem::size_of::<ClaimRecord>(), 40);
+        assert_eq!(std::mem::size_of::<Evidence>(), 32);
+    }
+}

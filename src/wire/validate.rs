@@ -99,7 +99,7 @@ fn assertion(raw: &RawAssertion) -> Result<Assertion, ValidationError> {
         RawAssertion::Cause { cause } => Assertion::Cause { cause: *cause },
         RawAssertion::Outcome { outcome } => Assertion::Outcome { outcome: *outcome },
         RawAssertion::Retraction { retracts } => Assertion::Retraction {
-            retracts: field_key(retracts).map_err(|e| e.within("retracts"))?,
+            retracts: Box::new(field_key(retracts).map_err(|e| e.within("retracts"))?),
         },
     })
 }

@@ -303,7 +303,9 @@ pub fn assertion() -> impl Strategy<Value = Assertion> {
         }),
         1 => cause().prop_map(|cause| Assertion::Cause { cause }),
         1 => attack_outcome().prop_map(|outcome| Assertion::Outcome { outcome }),
-        1 => field_key().prop_map(|retracts| Assertion::Retraction { retracts }),
+        1 => field_key().prop_map(|retracts| Assertion::Retraction {
+            retracts: Box::new(retracts),
+        }),
     ]
 }
 

@@ -214,8 +214,9 @@ pub enum Assertion {
     },
     /// Withdraws the claimant's earlier claim on a field.
     Retraction {
-        /// The field withdrawn.
-        retracts: FieldKey,
+        /// The field withdrawn. Boxed: retractions are rare, and a field key held inline
+        /// would make every assertion, so every claim an incident keeps, a third larger.
+        retracts: Box<FieldKey>,
     },
 }
 
@@ -230,7 +231,7 @@ impl Assertion {
             Self::Responsibility { actor, .. } => FieldRef::Responsibility { actor },
             Self::Cause { .. } => FieldRef::Cause,
             Self::Outcome { .. } => FieldRef::Outcome,
-            Self::Retraction { retracts } => retracts.as_ref(),
+            Self::Retraction { retracts } => FieldKey::as_ref(retracts),
         }
     }
 
@@ -251,7 +252,7 @@ impl Assertion {
             },
             Self::Cause { .. } => FieldKey::Cause,
             Self::Outcome { .. } => FieldKey::Outcome,
-            Self::Retraction { retracts } => retracts.clone(),
+            Self::Retraction { retracts } => FieldKey::clone(retracts),
         }
     }
 }

@@ -295,20 +295,22 @@ impl Profile {
         names.extend(f.names().cloned());
         names.sort_unstable();
         names.dedup();
-        let mut p = Self {
+        let mut event_types = FlagSet::default();
+        event_types.insert(f.event_type);
+        let mut targets = FlagSet::default();
+        targets.insert(f.target);
+        Self {
             region: f.region.clone(),
             country: f.country,
             names,
             coordinates: f.coordinates.into_iter().collect(),
-            event_types: FlagSet::default(),
-            targets: FlagSet::default(),
+            event_types,
+            targets,
             earliest: f.occurred_at,
             latest: f.occurred_at,
             finest: f.precision,
             coarsest: f.precision,
-        };
-        p.add(f);
-        p
+        }
     }
 
     /// Adds a report's features, and says which parts of the profile that changed.

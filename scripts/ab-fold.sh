@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Compares the fold's speed at two revisions side by side, for machines too noisy for one
-# criterion run: builds `fold_profile` at REV (in a worktree with its own target directory,
-# outside the repository) and in the working tree, runs the two one after the other RUNS
-# times, and prints each one's median and best reports/s.
+# criterion run: builds `fold_profile` at REV (`fold-profile-at.sh`) and in the working tree,
+# runs the two one after the other RUNS times, and prints each one's median and best reports/s.
 #
 #   scripts/ab-fold.sh REV [RUNS] [MODE] [INCIDENTS]
 #
@@ -22,23 +21,18 @@ case "$mode" in
   *) echo "MODE is decoded or interleaved, not $mode" >&2; exit 2 ;;
 esac
 
-base="${TMPDIR:-/tmp}/reckon-ab-$(git rev-parse --short "$rev")"
-if [ ! -d "$base" ]; then
-  git worktree add --detach "$base" "$rev" >/dev/null
-fi
-cp examples/fold_profile.rs "$base/examples/fold_profile.rs"
-CARGO_TARGET_DIR="$base-target" cargo build --quiet --release --example fold_profile \
-  --manifest-path "$base/Cargo.toml"
+base_bin="$(scripts/fold-profile-at.sh "$rev")"
 cargo build --quiet --release --example fold_profile
 
 speed() { "$1" "$incidents" $arg | grep -o 'fold [0-9]*' | cut -d' ' -f2; }
 summary() { sort -n | awk -v who="$1" '{v[NR]=$1} END {printf "%-8s median %d  best %d  (%d runs)\n", who, v[int((NR+1)/2)], v[NR], NR}'; }
 
-: >"$base.a"
-: >"$base.b"
+a="$(mktemp)"
+b="$(mktemp)"
+trap 'rm -f "$a" "$b"' EXIT
 for _ in $(seq "$runs"); do
-  speed "$base-target/release/examples/fold_profile" >>"$base.a"
-  speed target/release/examples/fold_profile >>"$base.b"
+  speed "$base_bin" >>"$a"
+  speed target/release/examples/fold_profile >>"$b"
 done
-summary "$rev" <"$base.a"
-summary "now" <"$base.b"
+summary "$rev" <"$a"
+summary "now" <"$b"

@@ -7,7 +7,7 @@
 #   scripts/fold-cost.sh [REV] [INCIDENTS]
 #
 # Measures the working tree's `fold_profile` (reports decoded up front, only `Engine::fold`
-# counted), and with REV also REV's, built in the same worktree `scripts/ab-fold.sh` uses.
+# counted), and with REV also REV's (`fold-profile-at.sh`, as `ab-fold.sh` builds it).
 # Needs valgrind (`apt-get install valgrind`). Caches simulated: 32 KiB 8-way L1, 16 MiB
 # 16-way last level, 64-byte lines. About a minute per build.
 set -euo pipefail
@@ -35,14 +35,7 @@ cost() {
 }
 
 if [ -n "$rev" ]; then
-  base="${TMPDIR:-/tmp}/reckon-ab-$(git rev-parse --short "$rev")"
-  if [ ! -d "$base" ]; then
-    git worktree add --detach "$base" "$rev" >/dev/null
-  fi
-  cp examples/fold_profile.rs "$base/examples/fold_profile.rs"
-  CARGO_TARGET_DIR="$base-target" cargo build --quiet --release --example fold_profile \
-    --manifest-path "$base/Cargo.toml"
-  cost "$rev" "$base-target/release/examples/fold_profile"
+  cost "$rev" "$(scripts/fold-profile-at.sh "$rev")"
 fi
 cargo build --quiet --release --example fold_profile
 cost "now" target/release/examples/fold_profile

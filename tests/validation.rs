@@ -309,6 +309,22 @@ fn id_characters() {
 }
 
 #[test]
+fn name_characters() {
+    // A control character anywhere in a name is refused, ASCII or not; any script is fine.
+    for bad in ["Kar\u{0007}rada", "Karrada\u{007f}", "كرادة\u{0085}"] {
+        assert!(
+            matches!(invalid(&with(&["incident", "location", "place"], json!(bad))), ValidationError::Malformed { field, .. } if field == "incident.location.place"),
+            "{bad:?}"
+        );
+    }
+    let r = decode(&with(&["incident", "location", "place"], json!("الكرادة"))).unwrap();
+    assert_eq!(
+        r.incident.location.place.as_ref().map(|n| n.as_str()),
+        Some("الكرادة")
+    );
+}
+
+#[test]
 fn two_claims_by_one_claimant_on_one_field_are_refused() {
     let mut v = valid();
     let dup = v["claims"][0].clone();

@@ -9,6 +9,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::core::error::ValidationError;
 use crate::core::limits::MAX_ID_BYTES;
 
+/// Whether a text holds a control character. Ids and names are mostly ASCII, checked byte by
+/// byte: the control characters of ASCII are its bytes below 0x20 and 0x7f.
+pub(crate) fn has_control_char(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|c| c < 0x20 || c == 0x7f)
+    } else {
+        s.chars().any(char::is_control)
+    }
+}
+
 /// Checks the shared id rules: non-empty, at most [`MAX_ID_BYTES`], no control characters,
 /// no surrounding whitespace.
 pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
@@ -24,23 +34,18 @@ pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
             limit: MAX_ID_BYTES,
         });
     }
-    // Ids are mostly ASCII, checked byte by byte: the control characters of ASCII are its
-    // bytes below 0x20 and 0x7f, and past them its only whitespace is the space.
-    let (control, padded) = if s.is_ascii() {
-        let b = s.as_bytes();
-        (
-            b.iter().any(|c| *c < 0x20 || *c == 0x7f),
-            b.first() == Some(&b' ') || b.last() == Some(&b' '),
-        )
-    } else {
-        (s.chars().any(char::is_control), s.trim() != s)
-    };
-    if control {
+    if has_control_char(s) {
         return Err(ValidationError::Malformed {
             field: field.to_string(),
             reason: "contains a control character".into(),
         });
     }
+    // Control characters are refused above, so an ASCII id's only whitespace is the space.
+    let padded = if s.is_ascii() {
+        s.starts_with(' ') || s.ends_with(' ')
+    } else {
+        s.trim() != s
+    };
     if padded {
         return Err(ValidationError::Malformed {
             field: field.to_string(),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::error::ValidationError;
 use crate::core::limits::{MAX_NAME_BYTES, MAX_URL_BYTES};
+use crate::core::model::ids::has_control_char;
 
 fn check_text(field: &str, s: &str, limit: usize) -> Result<(), ValidationError> {
     if s.trim().is_empty() {
@@ -21,7 +22,7 @@ fn check_text(field: &str, s: &str, limit: usize) -> Result<(), ValidationError>
             limit,
         });
     }
-    if s.chars().any(char::is_control) {
+    if has_control_char(s) {
         return Err(ValidationError::Malformed {
             field: field.to_string(),
             reason: "contains a control character".into(),

@@ -129,6 +129,42 @@ fn reports_either_side_of_a_week_of_the_index_link() {
 }
 
 #[test]
+fn a_report_that_widens_an_incidents_time_links_reports_in_the_wider_window() {
+    // 2017-08-13 at day precision is found 36 hours either side. A report of 14 August noon
+    // joins it and moves its latest time, so one of 15 August late evening (35 hours after)
+    // joins too, though it lies 71 hours after the first report's date.
+    let later = |id: &str, minute: u32, at: &str, precision: &str| {
+        report(
+            id,
+            minute,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": at, "time_precision": precision}}),
+        )
+    };
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        later("b", 1, "2017-08-14T12:00:00Z", "exact"),
+        later("c", 2, "2017-08-15T23:00:00Z", "day"),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+    assert_eq!(e.views()[0].evidence.len(), 3);
+    // Without the middle report, the last one is another incident.
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        later("c", 2, "2017-08-15T23:00:00Z", "day"),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
+    // A report as coarse as a week widens the window to a week either side, at the same date.
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        later("b", 1, "2017-08-13T00:00:00Z", "week"),
+        later("c", 2, "2017-08-18T00:00:00Z", "day"),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+    assert_eq!(e.views()[0].evidence.len(), 3);
+}
+
+#[test]
 fn coordinates_link_nearby_and_separate_distant_reports() {
     let near = |id: &str, m: u32, lat: f64| {
         report(

@@ -336,7 +336,7 @@ impl Engine {
         }
         let mut touched = Sections::default();
         self.superseded.clear();
-        let only_new = self.incidents[target].add_report(
+        let added = self.incidents[target].add_report(
             report,
             &features,
             &mut self.interner,
@@ -352,9 +352,12 @@ impl Engine {
             *self.incidents[idx] = other;
             self.register(idx, true);
         }
-        // Only a change of names can change the place the window sketches.
+        // Only a change of names can change the place the window sketches. An incident whose
+        // names and times the report left alone keeps its window and its days in the index.
         let renamed = touched.contains(Section::Location) || !absorb.is_empty();
-        self.register(target, renamed);
+        if renamed || added.window {
+            self.register(target, renamed);
+        }
 
         let inc = &mut self.incidents[target];
         // A merge changes anything, a new incident has no digest yet, and a restored one was
@@ -383,7 +386,7 @@ impl Engine {
                 let change = ReportChange {
                     report_id: &report.report_id,
                     superseded: &self.superseded,
-                    only_new,
+                    only_new: added.only_new,
                 };
                 section_hashes_after(inc, &self.registry, touched, Some(&change), &mut fresh)
             };

@@ -71,6 +71,16 @@ impl ClaimRecord {
     }
 }
 
+/// What adding a report to an incident did, beside the sections it touched.
+#[derive(Debug, Clone, Copy)]
+pub struct Added {
+    /// Whether every claim the report kept was new to the incident (none replaced a standing
+    /// statement): then the claims only grew.
+    pub only_new: bool,
+    /// Whether the incident's time window for linking changed.
+    pub window: bool,
+}
+
 /// One incident's state. Serialisable: it is what the state changelog stores.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
@@ -121,8 +131,7 @@ impl Incident {
     /// of the view the report may have changed; a section left out has not changed.
     /// Pushes onto `superseded` the standing casualty claims of earlier reports that the
     /// report's claims replaced: with the report's own claims, they are what changed in
-    /// each casualty estimate. Returns whether every claim it kept was new to the incident
-    /// (none replaced a standing statement): then the claims only grew.
+    /// each casualty estimate.
     pub fn add_report(
         &mut self,
         report: &Report,
@@ -130,7 +139,7 @@ impl Incident {
         interner: &mut Interner,
         touched: &mut Sections,
         superseded: &mut Vec<ClaimRecord>,
-    ) -> bool {
+    ) -> Added {
         let profile = self.profile.add(features);
         for (changed, section) in [
             (profile.location, Section::Location),
@@ -187,7 +196,10 @@ impl Incident {
         if self.claims.capacity() - self.claims.len() > SPARE {
             self.claims.shrink_to(self.claims.len() + SPARE);
         }
-        only_new
+        Added {
+            only_new,
+            window: profile.window,
+        }
     }
 
     /// Drops spare capacity (after a merge or a restore). Lists grow by a few items per report

@@ -252,6 +252,8 @@ pub struct ProfileChange {
     pub event_types: bool,
     /// Targets.
     pub targets: bool,
+    /// Earliest, latest or coarsest time: what the linker's window of the incident is made of.
+    pub window: bool,
 }
 
 /// The union of the linking features of an incident's reports.
@@ -331,12 +333,16 @@ impl Profile {
         }
         change.event_types = self.event_types.insert(f.event_type);
         change.targets = self.targets.insert(f.target);
-        let time = (self.earliest, self.latest, self.finest);
+        let (time, window) = (
+            (self.earliest, self.latest, self.finest),
+            (self.earliest, self.latest, self.coarsest),
+        );
         self.earliest = self.earliest.min(f.occurred_at);
         self.latest = self.latest.max(f.occurred_at);
         self.finest = self.finest.min(f.precision);
         self.coarsest = self.coarsest.max(f.precision);
         change.time = time != (self.earliest, self.latest, self.finest);
+        change.window = window != (self.earliest, self.latest, self.coarsest);
         change
     }
 

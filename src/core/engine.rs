@@ -531,6 +531,9 @@ impl Engine {
                 );
             }
         }
+        if reach.is_empty() {
+            return;
+        }
         reach.sort_unstable();
         reach.dedup();
         let place = PlaceProbe::of(f);

@@ -62,23 +62,16 @@ fn words_within(short: &str, long: &str) -> bool {
 struct Census {
     counts: [u8; 36],
     len: u32,
+    /// The letters and digits the name holds, one bit each (bit `i` for `counts[i]`).
+    mask: u64,
 }
 
 impl Census {
-    /// The letters and digits the name holds, one bit each (bit `i` for `counts[i]`).
-    fn mask(&self) -> u64 {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .fold(0, |m, (i, _)| m | 1 << i)
-    }
-
     /// The census of a name of ASCII letters, digits and spaces with at least one and at most
     /// 255 letters or digits; `None` for any other name, which no shortcut is claimed for.
     fn of(s: &str) -> Option<Self> {
         let mut counts = [0u8; 36];
-        let mut len = 0u32;
+        let (mut len, mut mask) = (0u32, 0u64);
         for b in s.bytes() {
             let i = match b {
                 b'a'..=b'z' => b - b'a',
@@ -87,17 +80,17 @@ impl Census {
                 _ => return None,
             };
             counts[usize::from(i)] = counts[usize::from(i)].saturating_add(1);
+            mask |= 1 << i;
             len += 1;
         }
-        (1..=255).contains(&len).then_some(Self { counts, len })
+        (1..=255)
+            .contains(&len)
+            .then_some(Self { counts, len, mask })
     }
 
     /// Whether every letter of this name occurs in `other`.
     fn letters_within(&self, other: &Census) -> bool {
-        self.counts
-            .iter()
-            .zip(&other.counts)
-            .all(|(mine, theirs)| *mine == 0 || *theirs > 0)
+        self.mask & !other.mask == 0
     }
 
     /// Whether the two names are surely below [`NAME_SIMILARITY`], from the characters they
@@ -306,7 +299,7 @@ impl PlaceSketch {
     /// The sketch of one place name's key.
     fn of_key(key: &str) -> Self {
         Census::of(key).map_or(Self(0), |c| {
-            Self(Self::SET | u64::from(c.len) << 40 | c.mask())
+            Self(Self::SET | u64::from(c.len) << 40 | c.mask)
         })
     }
 
@@ -335,7 +328,7 @@ impl PlaceProbe {
     /// The probe of one place name's key.
     fn of_key(key: &str) -> Option<Self> {
         let census = Census::of(key)?;
-        let letters = census.mask();
+        let letters = census.mask;
         Some(Self { census, letters })
     }
 

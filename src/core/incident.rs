@@ -64,6 +64,11 @@ impl ClaimRecord {
         (field.kind(), &self.claimant.id, field)
     }
 
+    /// Whether this statement is a standing claim, not a retraction.
+    pub fn stands(&self) -> bool {
+        !self.assertion.is_retraction()
+    }
+
     /// Whether this statement supersedes `other` (same claimant and field): the later
     /// `stated_at` wins, then the greater report id, so arrival order never matters.
     fn supersedes(&self, other: &ClaimRecord) -> bool {
@@ -316,7 +321,7 @@ impl Incident {
 
     /// The standing claims (retractions left out).
     pub fn standing_claims(&self) -> impl Iterator<Item = &ClaimRecord> {
-        self.claims.iter().filter(|r| !r.assertion.is_retraction())
+        self.claims.iter().filter(|r| r.stands())
     }
 
     /// Whether the incident still stands (was not merged into another).

@@ -116,7 +116,7 @@ fn resolve_from<'a>(records: &'a [ClaimRecord], registry: &'a SourceRegistry) ->
     // `starts[k]` is where group `k + 1` starts: set at its first claim or at the first of a
     // later group, else at the end (an empty group).
     let mut starts = [usize::MAX; 3];
-    for record in records.iter().filter(|r| !r.assertion.is_retraction()) {
+    for record in records.iter().filter(|r| r.stands()) {
         let group = usize::from(record.assertion.field_ref().kind());
         for s in &mut starts[..group] {
             if *s == usize::MAX {

@@ -77,6 +77,20 @@ fn the_valid_report_decodes() {
 }
 
 #[test]
+fn a_leading_byte_order_mark_is_ignored_and_any_other_is_malformed() {
+    let text = valid().to_string();
+    let plain = decode_report(text.as_bytes()).unwrap();
+    let marked = decode_report(format!("\u{feff}{text}").as_bytes()).unwrap();
+    assert_eq!(marked, plain);
+    for bad in [format!("{text}\u{feff}"), format!("\u{feff}\u{feff}{text}")] {
+        assert!(
+            matches!(decode_report(bad.as_bytes()), Err(DecodeError::Json { .. })),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
 fn message_size_limit() {
     let mut v = valid();
     v["padding"] = json!("x".repeat(MAX_MESSAGE_BYTES));

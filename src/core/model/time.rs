@@ -39,15 +39,22 @@ impl Timestamp {
             field: field.to_string(),
             reason: format!("not an RFC 3339 timestamp ({e})"),
         })?;
-        let ms = i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).map_err(|_| {
-            ValidationError::OutOfRange {
-                field: field.to_string(),
-                value: s.to_string(),
-                min: "1900-01-01T00:00:00Z".into(),
-                max: "2100-01-01T00:00:00Z".into(),
-            }
-        })?;
-        Self::from_millis(field, ms)
+        // Said in the form it was given, not in milliseconds.
+        let out_of_range = || Self::out_of_range(field, s.to_string());
+        let ms =
+            i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).map_err(|_| out_of_range())?;
+        Self::from_millis(field, ms).map_err(|_| out_of_range())
+    }
+
+    /// The error for a time outside the accepted range, `value` as the input gave it; the
+    /// range is given in RFC 3339.
+    pub fn out_of_range(field: &str, value: String) -> ValidationError {
+        ValidationError::OutOfRange {
+            field: field.to_string(),
+            value,
+            min: Self(MIN_TIMESTAMP_MS).to_rfc3339(),
+            max: Self(MAX_TIMESTAMP_MS).to_rfc3339(),
+        }
     }
 
     /// Unix milliseconds.
@@ -174,10 +181,11 @@ mod tests {
         assert_eq!(t.compact_date(), "20170813");
         let t = Timestamp::parse_rfc3339("t", "2017-08-13T09:30:00.250+02:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2017-08-13T07:30:00.250Z");
-        assert!(matches!(
-            Timestamp::parse_rfc3339("t", "1899-12-31T23:59:59Z"),
-            Err(ValidationError::OutOfRange { .. })
-        ));
+        let early = Timestamp::parse_rfc3339("t", "1899-12-31T23:59:59Z").unwrap_err();
+        assert_eq!(
+            early.to_string(),
+            "t: 1899-12-31T23:59:59Z is outside 1900-01-01T00:00:00Z..=2100-01-01T00:00:00Z"
+        );
         assert!(matches!(
             Timestamp::parse_rfc3339("t", "2100-01-01T00:00:01Z"),
             Err(ValidationError::OutOfRange { .. })

@@ -221,11 +221,11 @@ pub(super) fn timestamp(
             max: "999999999".into(),
         });
     }
-    let out_of_range = || ValidationError::OutOfRange {
-        field: field.to_string(),
-        value: format!("{}s {}ns after the epoch", t.seconds, t.nanos),
-        min: "1900-01-01T00:00:00Z".into(),
-        max: "2100-01-01T00:00:00Z".into(),
+    let out_of_range = || {
+        Timestamp::out_of_range(
+            field,
+            format!("{}s {}ns after the epoch", t.seconds, t.nanos),
+        )
     };
     let nanos = i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos);
     let ms = i64::try_from(nanos / 1_000_000).map_err(|_| out_of_range())?;

@@ -54,8 +54,50 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("reckon: {e:#}");
+            eprintln!("reckon: {}", describe(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// An error with its causes, outermost first, joined by `": "`. A cause whose text its outer
+/// error already ends with is said once: the library's errors put their cause's text in their
+/// own (logs print an error without its causes), and also give it as their source.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    use super::describe;
+    use reckon::core::registry::SourceRegistry;
+
+    #[test]
+    fn an_error_says_each_cause_once() {
+        let e = SourceRegistry::from_json("[{\"id\": \"x\", \"kind\": \"nope\"}]")
+            .context("parsing source registry sources.json")
+            .unwrap_err();
+        let text = describe(&e);
+        assert!(
+            text.starts_with(
+                "parsing source registry sources.json: source registry is not valid JSON: \
+                 unknown variant `nope`"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("unknown variant").count(), 1, "{text}");
     }
 }

@@ -9,11 +9,11 @@ use std::io::Write;
 use cli_common::*;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
-use reckon::adapters::kafka::feeder::frame_bytes;
 use reckon::adapters::kafka::TopicArgs;
 use reckon::core::model::IncidentId;
 use reckon::core::update::{MergeNotice, Update};
 use reckon::core::view::Grade;
+use reckon::wire::framing::frame_bytes;
 use reckon::wire::{self, json, ContentType, CONTENT_TYPE_HEADER};
 
 const PARTITIONS: i32 = 3;

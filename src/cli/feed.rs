@@ -17,13 +17,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use reckon::adapters::kafka::feeder::{
-    dead_letter_headers, frame_bytes, Frame, FrameError, Framer,
-};
+use reckon::adapters::kafka::feeder::dead_letter_headers;
 use reckon::adapters::kafka::sender::{
     check_topic, TopicCheckError, TrackedProducer, KEY_PARTITIONER,
 };
 use reckon::adapters::kafka::KafkaArgs;
+use reckon::wire::framing::{frame_bytes, Frame, FrameError, Framer};
 use reckon::wire::{self, ContentType, CONTENT_TYPE_HEADER};
 
 /// A wire format on the command line.

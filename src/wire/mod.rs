@@ -3,6 +3,7 @@
 //! through one validator.
 
 pub mod error;
+pub mod framing;
 pub mod json;
 pub mod proto;
 pub mod raw;

@@ -260,3 +260,43 @@ fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
     assert_eq!(printed.len(), 1);
     assert_eq!(printed[0].view.as_ref().unwrap().evidence.len(), limit);
 }
+
+#[test]
+fn reconcile_command_reads_any_line_endings_and_cuts_an_oversized_line() {
+    use std::io::Write;
+    use std::process::Stdio;
+    // A byte order mark before the first report (as editors write), a line far over the size
+    // limit, a blank line, Windows line endings, and a last line without its newline.
+    let mut lines = SEED.lines().filter(|l| !l.trim().is_empty());
+    let mut input = format!("\u{feff}{}\n", lines.next().unwrap());
+    input.push_str(&"x".repeat(200_000));
+    input.push_str("\n\r\n");
+    input.push_str(&lines.collect::<Vec<_>>().join("\r\n"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(["reconcile", "--final", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run reckon reconcile");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "line 2: rejected: message of 65537 bytes exceeds the limit of 65536 \
+             (the line is longer still; it was cut)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 line(s) rejected"), "{stderr}");
+    let printed: Vec<IncidentView> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
+        .collect();
+    assert_eq!(printed, views());
+}

@@ -3,7 +3,7 @@
 //! incident) as JSON lines.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,7 +11,8 @@ use anyhow::{Context, Result};
 use reckon::core::latest::Latest;
 use reckon::core::registry::SourceRegistry;
 use reckon::core::Engine;
-use reckon::wire::json;
+use reckon::wire::framing::{Frame, FrameError, Framer};
+use reckon::wire::{json, ContentType};
 
 /// Arguments of `reckon reconcile`.
 #[derive(Debug, clap::Args)]
@@ -43,45 +44,68 @@ pub fn load_registry(path: Option<&PathBuf>) -> Result<SourceRegistry> {
 /// Runs the command. Exit code 2 when some lines were rejected (each is reported on stderr).
 pub fn run(args: Args) -> Result<ExitCode> {
     let registry = load_registry(args.sources.as_ref())?;
-    let reader: Box<dyn BufRead> = if args.input == "-" {
-        Box::new(BufReader::new(io::stdin().lock()))
+    let mut input: Box<dyn Read> = if args.input == "-" {
+        Box::new(io::stdin().lock())
     } else {
-        let f = File::open(&args.input).with_context(|| format!("opening {}", args.input))?;
-        Box::new(BufReader::new(f))
+        Box::new(File::open(&args.input).with_context(|| format!("opening {}", args.input))?)
     };
     let mut out = BufWriter::new(io::stdout().lock());
     let mut engine = Engine::new(registry);
     // With --final, the latest update of each incident, its view rendered once at the end.
     let mut latest = Latest::default();
     let mut rejected = 0usize;
-    for (n, line) in reader.split(b'\n').enumerate() {
-        let line = line.with_context(|| format!("reading line {}", n + 1))?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let report = match json::decode_report(&line) {
-            Ok(r) => r,
-            Err(e) => {
-                rejected += 1;
-                eprintln!("line {}: rejected: {e}", n + 1);
+    // Lines are cut by the framer, so a line of any length (a binary file given by mistake)
+    // costs no more memory than the size limit: the rest of it is skipped.
+    let mut framer = Framer::new(ContentType::Json);
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut ended = false;
+    while !ended {
+        let n = input
+            .read(&mut chunk)
+            .with_context(|| format!("reading line {}", framer.next_index()))?;
+        let frames: Vec<Result<Frame, FrameError>> = if n == 0 {
+            ended = true;
+            framer.finish().into_iter().collect()
+        } else {
+            framer.push(&chunk[..n]);
+            std::iter::from_fn(|| framer.next_frame()).collect()
+        };
+        for frame in frames {
+            // Lines are never a framing error; a length-delimited input could be.
+            let frame = frame?;
+            if frame.bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-        };
-        let folded = match engine.fold(&report) {
-            Ok(f) => f,
-            Err(e) => {
-                rejected += 1;
-                eprintln!("line {}: refused: {e}", n + 1);
+            let line = frame.index;
+            let report = match json::decode_report(&frame.bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    rejected += 1;
+                    let cut = if frame.truncated {
+                        " (the line is longer still; it was cut)"
+                    } else {
+                        ""
+                    };
+                    eprintln!("line {line}: rejected: {e}{cut}");
+                    continue;
+                }
+            };
+            let folded = match engine.fold(&report) {
+                Ok(f) => f,
+                Err(e) => {
+                    rejected += 1;
+                    eprintln!("line {line}: refused: {e}");
+                    continue;
+                }
+            };
+            if args.final_only {
+                latest.keep(folded);
                 continue;
             }
-        };
-        if args.final_only {
-            latest.keep(folded);
-            continue;
-        }
-        for update in folded.into_updates() {
-            out.write_all(&json::encode_update(&update))?;
-            out.write_all(b"\n")?;
+            for update in folded.into_updates() {
+                out.write_all(&json::encode_update(&update))?;
+                out.write_all(b"\n")?;
+            }
         }
     }
     let latest = latest.into_rendered(&engine);

@@ -220,16 +220,11 @@ fn reconcile_command_prints_the_same_final_views() {
     assert_eq!(printed, views());
 }
 
-#[test]
-fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
+/// Runs `reckon reconcile --final -` on `input`, written on its own thread so a large input
+/// cannot fill the pipe while the command waits to be read.
+fn reconcile_final(input: String) -> std::process::Output {
     use std::io::Write;
     use std::process::Stdio;
-    let first = SEED.lines().next().unwrap();
-    let old_id = "southfront-2017-08-14-karbala-security-source";
-    let limit = reckon::core::limits::MAX_REPORTS_PER_INCIDENT;
-    let input: String = (0..=limit)
-        .map(|i| first.replace(old_id, &format!("report-{i}")) + "\n")
-        .collect();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
         .args(["reconcile", "--final", "-"])
         .stdin(Stdio::piped())
@@ -237,13 +232,24 @@ fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run reckon reconcile");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("reckon reconcile ends");
+    // A command that stopped reading early shows in its output and status, which the caller
+    // asserts on; the broken pipe it leaves the writer says nothing more.
+    let _ = writer.join();
+    out
+}
+
+#[test]
+fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
+    let first = SEED.lines().next().unwrap();
+    let old_id = "southfront-2017-08-14-karbala-security-source";
+    let limit = reckon::core::limits::MAX_REPORTS_PER_INCIDENT;
+    let input: String = (0..=limit)
+        .map(|i| first.replace(old_id, &format!("report-{i}")) + "\n")
+        .collect();
+    let out = reconcile_final(input);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -263,8 +269,6 @@ fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
 
 #[test]
 fn reconcile_command_reads_any_line_endings_and_cuts_an_oversized_line() {
-    use std::io::Write;
-    use std::process::Stdio;
     // A byte order mark before the first report (as editors write), a line far over the size
     // limit, a blank line, Windows line endings, and a last line without its newline.
     let mut lines = SEED.lines().filter(|l| !l.trim().is_empty());
@@ -272,17 +276,7 @@ fn reconcile_command_reads_any_line_endings_and_cuts_an_oversized_line() {
     input.push_str(&"x".repeat(200_000));
     input.push_str("\n\r\n");
     input.push_str(&lines.collect::<Vec<_>>().join("\r\n"));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(["reconcile", "--final", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run reckon reconcile");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let out = reconcile_final(input);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -4,7 +4,7 @@
 use reckon::core::error::ValidationError;
 use reckon::core::limits::{
     MAX_CLAIMS_PER_REPORT, MAX_COUNT, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_NAME_BYTES,
-    MAX_URL_BYTES,
+    MAX_STATED_AFTER_PUBLISHED_MS, MAX_URL_BYTES,
 };
 use reckon::wire::json::decode_report;
 use reckon::wire::DecodeError;
@@ -249,6 +249,32 @@ fn timestamp_range_and_form() {
             matches!(invalid(&with(&path, json!("14 Aug 2017"))), ValidationError::Malformed { field: f, .. } if f == field),
             "{field} malformed"
         );
+    }
+}
+
+#[test]
+fn a_claim_is_stated_at_most_a_day_after_its_report_is_published() {
+    // Published 2017-08-14T10:00:00Z: a day later is the last time accepted.
+    assert_eq!(MAX_STATED_AFTER_PUBLISHED_MS, 24 * 3_600_000);
+    let at = |t: &str| with(&["claims", "0", "stated_at"], json!(t));
+    for ok in [
+        "2017-08-15T10:00:00Z",
+        "2017-08-14T10:00:00Z",
+        "1990-01-01T00:00:00Z",
+    ] {
+        assert!(decode(&at(ok)).is_ok(), "{ok}");
+    }
+    for late in ["2017-08-15T10:00:00.001Z", "2071-08-14T10:00:00Z"] {
+        match invalid(&at(late)) {
+            ValidationError::OutOfRange {
+                field, value, max, ..
+            } => {
+                assert_eq!(field, "claims[0].stated_at");
+                assert_eq!(value, late);
+                assert!(max.starts_with("2017-08-15T10:00:00Z"), "{max}");
+            }
+            other => panic!("{late}: {other:?}"),
+        }
     }
 }
 

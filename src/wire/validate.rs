@@ -6,7 +6,10 @@ use super::raw::{
     RawSource,
 };
 use crate::core::error::ValidationError;
-use crate::core::limits::{MAX_CLAIMS_PER_REPORT, SCHEMA_VERSION};
+use crate::core::limits::{
+    MAX_CLAIMS_PER_REPORT, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS,
+    SCHEMA_VERSION,
+};
 use crate::core::model::{
     ActorId, Assertion, Claim, Coordinates, CountryCode, FieldKey, IncidentId, IncidentRef,
     Location, Name, Report, ReportId, Source, SourceId, Timestamp, Url,
@@ -108,11 +111,33 @@ fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationErr
     Ok(Claim {
         claimant: source(&raw.claimant).map_err(|e| e.within("claimant"))?,
         stated_at: match &raw.stated_at {
-            Some(s) => Timestamp::parse_rfc3339("stated_at", s)?,
+            Some(s) => stated_at(s, published_at)?,
             None => published_at,
         },
         assertion: assertion(&raw.assertion)?,
     })
+}
+
+/// A claim's `stated_at`, at most [`MAX_STATED_AFTER_PUBLISHED_MS`] after its report's
+/// `published_at`.
+fn stated_at(s: &str, published_at: Timestamp) -> Result<Timestamp, ValidationError> {
+    let t = Timestamp::parse_rfc3339("stated_at", s)?;
+    let latest = published_at
+        .millis()
+        .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)
+        .min(MAX_TIMESTAMP_MS);
+    if t.millis() > latest {
+        return Err(ValidationError::OutOfRange {
+            field: "stated_at".into(),
+            value: s.to_string(),
+            min: Timestamp::from_millis("stated_at", MIN_TIMESTAMP_MS)?.to_rfc3339(),
+            max: format!(
+                "{} (a day after the report's published_at)",
+                Timestamp::from_millis("stated_at", latest)?.to_rfc3339()
+            ),
+        });
+    }
+    Ok(t)
 }
 
 /// Validates a raw report.

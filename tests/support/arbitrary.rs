@@ -12,7 +12,8 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use reckon::core::limits::{
-    MAX_COUNT, MAX_ID_BYTES, MAX_NAME_BYTES, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, SCHEMA_VERSION,
+    MAX_COUNT, MAX_ID_BYTES, MAX_NAME_BYTES, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS,
+    MIN_TIMESTAMP_MS, SCHEMA_VERSION,
 };
 use reckon::core::model::{
     ActorId, Assertion, AttackOutcome, Cause, Claim, Coordinates, CountryCode, EventType, FieldKey,
@@ -325,6 +326,12 @@ pub fn stated_at() -> impl Strategy<Value = StatedAt> {
     ]
 }
 
+/// The latest a claim of a report published at `published_at` may be stated.
+fn latest_statement(published_at: Timestamp) -> Timestamp {
+    let ms = (published_at.millis() + MAX_STATED_AFTER_PUBLISHED_MS).min(MAX_TIMESTAMP_MS);
+    Timestamp::from_millis("t", ms).unwrap()
+}
+
 /// A claimant: often one of a small pool, so several claims share a claimant and the
 /// one-claim-per-claimant-and-field rule is exercised.
 fn claimant(pool: Vec<Source>) -> impl Strategy<Value = Source> {
@@ -355,7 +362,9 @@ pub fn report() -> impl Strategy<Value = Report> {
                             claimant,
                             stated_at: match stated {
                                 StatedAt::Published => published_at,
-                                StatedAt::At(t) => t,
+                                // A claim may be stated at most a day after publication: a
+                                // later time is held at that bound, which is then exercised.
+                                StatedAt::At(t) => t.min(latest_statement(published_at)),
                             },
                             assertion,
                         })

@@ -7,8 +7,7 @@ use super::raw::{
 };
 use crate::core::error::ValidationError;
 use crate::core::limits::{
-    MAX_CLAIMS_PER_REPORT, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS,
-    SCHEMA_VERSION,
+    MAX_CLAIMS_PER_REPORT, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS, SCHEMA_VERSION,
 };
 use crate::core::model::{
     ActorId, Assertion, Claim, Coordinates, CountryCode, FieldKey, IncidentId, IncidentRef,
@@ -127,15 +126,12 @@ fn stated_at(s: &str, published_at: Timestamp) -> Result<Timestamp, ValidationEr
         .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)
         .min(MAX_TIMESTAMP_MS);
     if t.millis() > latest {
-        return Err(ValidationError::OutOfRange {
-            field: "stated_at".into(),
-            value: s.to_string(),
-            min: Timestamp::from_millis("stated_at", MIN_TIMESTAMP_MS)?.to_rfc3339(),
-            max: format!(
-                "{} (a day after the report's published_at)",
-                Timestamp::from_millis("stated_at", latest)?.to_rfc3339()
-            ),
-        });
+        let bound = Timestamp::from_millis("stated_at", latest)?.to_rfc3339();
+        return Err(Timestamp::later_than(
+            "stated_at",
+            s.to_string(),
+            format!("{bound} (a day after the report's published_at)"),
+        ));
     }
     Ok(t)
 }

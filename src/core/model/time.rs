@@ -49,11 +49,17 @@ impl Timestamp {
     /// The error for a time outside the accepted range, `value` as the input gave it; the
     /// range is given in RFC 3339.
     pub fn out_of_range(field: &str, value: String) -> ValidationError {
+        Self::later_than(field, value, Self(MAX_TIMESTAMP_MS).to_rfc3339())
+    }
+
+    /// The error for a time later than `max` (RFC 3339 text, which may say why it is the
+    /// bound), `value` as the input gave it.
+    pub fn later_than(field: &str, value: String, max: String) -> ValidationError {
         ValidationError::OutOfRange {
             field: field.to_string(),
             value,
             min: Self(MIN_TIMESTAMP_MS).to_rfc3339(),
-            max: Self(MAX_TIMESTAMP_MS).to_rfc3339(),
+            max,
         }
     }
 

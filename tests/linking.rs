@@ -154,6 +154,21 @@ fn a_report_that_widens_an_incidents_time_links_reports_in_the_wider_window() {
         later("c", 2, "2017-08-15T23:00:00Z", "day"),
     ]);
     assert_eq!(e.live_incidents(), 2);
+    // The same towards earlier times: 11 August noon moves the earliest time, and 10 August
+    // 06:00 (30 hours before it, 66 before the first report's date) joins. Its own window
+    // (6 hours) reaches no day the incident was found on before.
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        later("b", 1, "2017-08-11T12:00:00Z", "exact"),
+        later("c", 2, "2017-08-10T06:00:00Z", "exact"),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+    assert_eq!(e.views()[0].evidence.len(), 3);
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Karrada"), json!({})),
+        later("c", 2, "2017-08-10T06:00:00Z", "exact"),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
     // A report as coarse as a week widens the window to a week either side, at the same date.
     let (e, _) = apply_all(&[
         report("a", 0, baghdad("Karrada"), json!({})),

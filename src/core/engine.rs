@@ -37,10 +37,11 @@ pub struct Engine {
     seen: HashMap<u64, u32>,
     seen_exact: HashSet<ReportId>,
     regions: HashMap<arcstr::ArcStr, u32>,
-    /// (region, week) -> (day, incident) for each day of the week an incident can be found
-    /// on. Days are `i32` (see [`day`]). A week per entry: a report's window spans a few
-    /// days, so one or two lookups find every candidate, where a map by day took one per day.
-    index: HashMap<(u32, i32), Vec<(i32, u32)>>,
+    /// (region, week) -> the incidents that can be found on some day of the week, each with
+    /// those days. Days are `i32` (see [`day`]). A week per list: a report's window spans a
+    /// few days, so one or two lookups find every candidate, where a map by day took one per
+    /// day; a span per incident and week, not an entry per day, so an incident is read once.
+    index: HashMap<(u32, i32), Vec<Span>>,
     /// Per incident, its time window and whether it stands: the index's candidates are
     /// checked against these before their profiles are read. A standing incident is
     /// registered in `index` for its window's day range.
@@ -526,8 +527,8 @@ impl Engine {
             if let Some(list) = self.index.get(&(*region, w)) {
                 reach.extend(
                     list.iter()
-                        .filter(|(d, _)| (lo..=hi).contains(d))
-                        .map(|(_, i)| *i),
+                        .filter(|s| s.from <= hi && lo <= s.to)
+                        .map(|s| s.incident),
                 );
             }
         }
@@ -658,17 +659,34 @@ impl Engine {
                 next
             }
         };
-        let slot = u32::try_from(idx).unwrap_or(u32::MAX);
-        for day in lo..=hi {
-            if old.is_some_and(|(a, b)| (a..=b).contains(&day)) {
-                continue;
+        let incident = u32::try_from(idx).unwrap_or(u32::MAX);
+        // The days not filed yet: the whole range, or what it gained on either side.
+        let gained = match old {
+            None => [Some((lo, hi)), None],
+            Some((a, b)) => [(lo < a).then(|| (lo, a - 1)), (b < hi).then(|| (b + 1, hi))],
+        };
+        for (first, last) in gained.into_iter().flatten() {
+            for w in week(first)..=week(last) {
+                let days = w.saturating_mul(7)..=w.saturating_mul(7).saturating_add(6);
+                self.index.entry((region, w)).or_default().push(Span {
+                    from: first.max(*days.start()),
+                    to: last.min(*days.end()),
+                    incident,
+                });
             }
-            self.index
-                .entry((region, week(day)))
-                .or_default()
-                .push((day, slot));
         }
     }
+}
+
+/// Days of one week an incident is filed for in the linking index.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    /// The first day.
+    from: i32,
+    /// The last day (inclusive).
+    to: i32,
+    /// The incident.
+    incident: u32,
 }
 
 /// The week of a day, the bucket of the linking index.

@@ -1,13 +1,14 @@
 //! Validation at the boundary: one test per limit and per malformed field. Every error names the
 //! field (with its full path) and, where one applies, the limit.
 
+use prost::Message;
 use reckon::core::error::ValidationError;
 use reckon::core::limits::{
     MAX_CLAIMS_PER_REPORT, MAX_COUNT, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_NAME_BYTES,
     MAX_STATED_AFTER_PUBLISHED_MS, MAX_URL_BYTES,
 };
 use reckon::wire::json::decode_report;
-use reckon::wire::DecodeError;
+use reckon::wire::{proto, DecodeError};
 use serde_json::{json, Value};
 
 fn valid() -> Value {
@@ -45,6 +46,27 @@ fn invalid(v: &Value) -> ValidationError {
         Err(DecodeError::Invalid(e)) => e,
         other => panic!("expected a validation error, got {other:?}"),
     }
+}
+
+/// Decodes the valid report with the value at `path` written as the JSON number `number`, as
+/// text: a `serde_json::Value` cannot hold every number a report may carry.
+fn decode_with_number(
+    path: &[&str],
+    number: &str,
+) -> Result<reckon::core::model::Report, DecodeError> {
+    let text = with(path, json!("NUMBER"))
+        .to_string()
+        .replace("\"NUMBER\"", number);
+    decode_report(text.as_bytes())
+}
+
+/// Decodes the protobuf form of the valid report, changed by `change`.
+fn decode_pb_with(
+    change: impl FnOnce(&mut proto::pb::Report),
+) -> Result<reckon::core::model::Report, DecodeError> {
+    let mut m = proto::report_to_pb(&decode(&valid()).unwrap());
+    change(&mut m);
+    proto::decode_report(&m.encode_to_vec())
 }
 
 fn with(path: &[&str], value: Value) -> Value {
@@ -193,6 +215,59 @@ fn url_limit_and_form() {
 }
 
 #[test]
+fn url_scheme_in_any_case_and_a_host_is_required() {
+    // Schemes are case-insensitive (RFC 3986): held in lower case, the rest as given.
+    for (given, held) in [
+        ("HTTPS://EXAMPLE.ORG", "https://EXAMPLE.ORG"),
+        ("Http://example.org/a?b=c", "http://example.org/a?b=c"),
+        (
+            "https://user@example.org:8443/",
+            "https://user@example.org:8443/",
+        ),
+        ("http://[2001:db8::1]/x", "http://[2001:db8::1]/x"),
+    ] {
+        let r = decode(&with(&["url"], json!(given))).unwrap();
+        assert_eq!(r.url.as_ref().map(|u| u.as_str()), Some(held));
+        let from_pb = decode_pb_with(|m| m.url = Some(given.into()));
+        assert_eq!(from_pb, Ok(r), "{given}");
+    }
+    // No host: refused, naming the field, in both forms.
+    for bad in [
+        "https://",
+        "HTTP://",
+        "https:///a/b",
+        "https://?q=1",
+        "https://#top",
+        "https://:443/",
+        "https://user@/x",
+        "https://[]/",
+    ] {
+        let err = invalid(&with(&["url"], json!(bad)));
+        assert_eq!(
+            err,
+            ValidationError::Malformed {
+                field: "url".into(),
+                reason: "has no host".into()
+            },
+            "{bad}"
+        );
+        assert_eq!(err.to_string(), "url: has no host");
+        assert_eq!(
+            decode_pb_with(|m| m.url = Some(bad.into())),
+            Err(DecodeError::Invalid(err)),
+            "{bad}"
+        );
+    }
+    // Other schemes stay refused, in any case.
+    for bad in ["FTP://example.org", "httpx://example.org", "example.org"] {
+        assert!(
+            matches!(invalid(&with(&["url"], json!(bad))), ValidationError::Malformed { field, reason } if field == "url" && reason == "not an http(s) URL"),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn count_range() {
     let path = ["claims", "0", "count"];
     assert_eq!(
@@ -220,13 +295,152 @@ fn count_range() {
         invalid(&with(&path, json!({"qualifier": "range", "min": 5, "max": 4}))),
         ValidationError::Malformed { field, .. } if field == "claims[0].count.min"
     ));
-    // Negative numbers are not counts: a JSON error naming the claim and its field.
-    match decode(&with(&path, json!({"qualifier": "exact", "value": -1}))) {
+}
+
+#[test]
+fn integers_beyond_their_type_are_invalid_naming_the_field_and_the_range() {
+    // Beyond u32, negative, beyond i64: the same range error as a count just over the limit,
+    // with the reason `invalid`, not a parse error.
+    let count = ["claims", "0", "count"];
+    for (number, leaf) in [
+        ("4294967295", "max"),
+        ("4294967296", "max"),
+        ("18446744073709551615", "max"),
+        ("-1", "min"),
+        ("-9223372036854775808", "min"),
+    ] {
+        let mut v = with(&count, json!({"qualifier": "range", "min": 0, "max": 4}));
+        v["claims"][0]["count"][leaf] = json!("NUMBER");
+        let text = v.to_string().replace("\"NUMBER\"", number);
+        let err = decode_report(text.as_bytes()).unwrap_err();
+        assert_eq!(err.reason_code(), "invalid", "{number}: {err}");
+        assert_eq!(
+            err.to_string(),
+            format!("invalid report: claims[0].count.{leaf}: {number} is outside 0..=1000000")
+        );
+    }
+    // Beyond 64 bits the JSON parser holds a number as a float: shown as that float's digits.
+    for (number, shown) in [
+        ("99999999999999999999999", "99999999999999991611392"),
+        ("-99999999999999999999999", "-99999999999999991611392"),
+        ("1e300", &format!("1{}", "0".repeat(300))),
+    ] {
+        match decode_with_number(&["claims", "0", "count", "value"], number) {
+            Err(DecodeError::Invalid(ValidationError::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+            })) => {
+                assert_eq!(field, "claims[0].count.value", "{number}");
+                assert_eq!(value, shown, "{number}");
+                assert_eq!((min.as_str(), max), ("0", MAX_COUNT.to_string()));
+            }
+            other => panic!("{number}: {other:?}"),
+        }
+    }
+    for number in [
+        "99999999999",
+        "-1",
+        "0",
+        "4294967297",
+        "123456789012345678901234567890",
+    ] {
+        match decode_with_number(&["schema_version"], number) {
+            Err(e @ DecodeError::Invalid(ValidationError::UnsupportedSchema { .. })) => {
+                assert!(
+                    e.to_string()
+                        .ends_with("is not supported (this build reads 1)"),
+                    "{e}"
+                );
+            }
+            other => panic!("schema_version {number}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        decode_with_number(&["schema_version"], "99999999999")
+            .unwrap_err()
+            .to_string(),
+        "invalid report: schema_version: 99999999999 is not supported (this build reads 1)"
+    );
+}
+
+#[test]
+fn a_number_that_is_not_whole_is_malformed_at_its_path() {
+    // 3.5, or a string, for a count is malformed JSON, named down to the number's own field.
+    for (leaf, number, says) in [
+        ("value", "3.5", "must be a whole number, not 3.5"),
+        (
+            "value",
+            "\"3\"",
+            "invalid type: string \"3\", expected a whole number",
+        ),
+        ("value", "-0.25", "must be a whole number, not -0.25"),
+        (
+            "value",
+            "true",
+            "invalid type: boolean `true`, expected a whole number",
+        ),
+    ] {
+        match decode_with_number(&["claims", "0", "count", leaf], number) {
+            Err(DecodeError::Json { path, message }) => {
+                assert_eq!(path, format!("claims[0].count.{leaf}"), "{number}");
+                // The parser adds where in the text.
+                assert!(message.starts_with(says), "{number}: {message}");
+            }
+            other => panic!("{number}: {other:?}"),
+        }
+    }
+    let mut range = valid();
+    range["claims"][0]["count"] = json!({"qualifier": "range", "min": 1, "max": "4"});
+    match decode(&range) {
+        Err(DecodeError::Json { path, .. }) => assert_eq!(path, "claims[0].count.max"),
+        other => panic!("{other:?}"),
+    }
+    match decode_with_number(&["schema_version"], "1.5") {
         Err(DecodeError::Json { path, message }) => {
-            assert_eq!(path, "claims[0].count");
-            assert!(message.contains("-1"), "{message}");
+            assert_eq!(path, "schema_version");
+            assert!(
+                message.starts_with("must be a whole number, not 1.5"),
+                "{message}"
+            );
         }
         other => panic!("{other:?}"),
+    }
+    // A number is read by its value, not its spelling: 3.0 and 3e0 are 3.
+    for number in ["3.0", "3e0", "0.3e1"] {
+        let r = decode_with_number(&["claims", "0", "count", "value"], number).unwrap();
+        assert_eq!(
+            r.claims[0].assertion,
+            decode(&valid()).unwrap().claims[0].assertion,
+            "{number}"
+        );
+    }
+    assert!(decode_with_number(&["schema_version"], "1.0").is_ok());
+    // A count still refuses another qualifier's fields, and needs its own.
+    let count = |q: Value| decode(&with(&["claims", "0", "count"], q));
+    for (q, says) in [
+        (
+            json!({"qualifier": "exact", "value": 2, "min": 1}),
+            "unknown field `min`, expected `value`",
+        ),
+        (
+            json!({"qualifier": "range", "min": 1, "max": 2, "word": "dozens"}),
+            "unknown field `word`, expected `min` or `max`",
+        ),
+        (
+            json!({"qualifier": "range", "min": 1}),
+            "missing field `max`",
+        ),
+        (json!({"qualifier": "vague"}), "missing field `word`"),
+    ] {
+        match count(q.clone()) {
+            Err(DecodeError::Json { path, message }) => {
+                assert_eq!(path, "claims[0].count", "{q}");
+                assert!(message.starts_with(says), "{q}: {message}");
+            }
+            other => panic!("{q}: {other:?}"),
+        }
     }
 }
 
@@ -279,6 +493,46 @@ fn a_claim_is_stated_at_most_a_day_after_its_report_is_published() {
 }
 
 #[test]
+fn an_incident_occurs_at_most_a_day_after_its_report_is_published() {
+    // Published 2017-08-14T10:00:00Z: a day later is the last time accepted, as for stated_at.
+    let at = |t: &str| with(&["incident", "occurred_at"], json!(t));
+    for ok in [
+        "2017-08-15T10:00:00Z",
+        "2017-08-15T12:00:00+02:00",
+        "2017-08-14T10:00:00Z",
+        "1990-01-01T00:00:00Z",
+    ] {
+        assert!(decode(&at(ok)).is_ok(), "{ok}");
+    }
+    for late in ["2017-08-15T10:00:00.001Z", "2099-08-13T00:00:00Z"] {
+        match invalid(&at(late)) {
+            ValidationError::OutOfRange {
+                field, value, max, ..
+            } => {
+                assert_eq!(field, "incident.occurred_at");
+                assert_eq!(value, late);
+                assert!(max.starts_with("2017-08-15T10:00:00Z"), "{max}");
+            }
+            other => panic!("{late}: {other:?}"),
+        }
+    }
+    let err = invalid(&at("2099-08-13T00:00:00Z"));
+    assert_eq!(
+        err.to_string(),
+        "incident.occurred_at: 2099-08-13T00:00:00Z is outside \
+         1900-01-01T00:00:00Z..=2017-08-15T10:00:00Z (a day after the report's published_at)"
+    );
+    // The protobuf form passes the same validator: the same error.
+    let from_pb = decode_pb_with(|m| {
+        m.incident.as_mut().unwrap().occurred_at = Some(prost_types::Timestamp {
+            seconds: 4_090_262_400, // 2099-08-13T00:00:00Z
+            nanos: 0,
+        });
+    });
+    assert_eq!(from_pb, Err(DecodeError::Invalid(err)));
+}
+
+#[test]
 fn coordinate_ranges() {
     let path = ["incident", "location", "coordinates"];
     assert!(
@@ -306,17 +560,78 @@ fn malformed_fields() {
     assert!(
         matches!(invalid(&with(&["publisher", "id"], json!(" padded"))), ValidationError::Malformed { field, .. } if field == "publisher.id")
     );
-    assert_eq!(
-        invalid(&with(&["incident", "location", "place"], json!("   "))),
-        ValidationError::Missing {
-            field: "incident.location.place".into()
-        }
-    );
-    assert_eq!(
+    assert!(matches!(
         invalid(&with(&["schema_version"], json!(2))),
-        ValidationError::UnsupportedSchema {
-            found: 2,
-            supported: 1
+        ValidationError::UnsupportedSchema { found, supported: 1 } if found == "2"
+    ));
+}
+
+#[test]
+fn an_optional_text_given_empty_or_blank_is_refused_as_such_not_as_missing() {
+    // An optional field may be left out; given empty it is refused, but not as "required".
+    for (path, field) in [
+        (
+            vec!["incident", "location", "admin1"],
+            "incident.location.admin1",
+        ),
+        (
+            vec!["incident", "location", "admin2"],
+            "incident.location.admin2",
+        ),
+        (
+            vec!["incident", "location", "place"],
+            "incident.location.place",
+        ),
+        (vec!["publisher", "name"], "publisher.name"),
+        (
+            vec!["claims", "0", "claimant", "name"],
+            "claims[0].claimant.name",
+        ),
+        (
+            vec!["publisher", "affiliated_with"],
+            "publisher.affiliated_with",
+        ),
+        (vec!["incident", "incident_id"], "incident.incident_id"),
+        (vec!["url"], "url"),
+    ] {
+        for blank in ["", "   "] {
+            // An id with surrounding spaces is refused as such, before blankness.
+            let id = field.ends_with("_id") || field.ends_with("_with");
+            if id && !blank.is_empty() {
+                continue;
+            }
+            let err = invalid(&with(&path, json!(blank)));
+            assert_eq!(
+                err.to_string(),
+                format!("{field}: empty or blank; leave the field out instead"),
+                "{blank:?}"
+            );
+            assert!(
+                matches!(&err, ValidationError::Malformed { field: f, .. } if f == field),
+                "{err:?}"
+            );
+        }
+    }
+    // The same in the protobuf form, where the field is present but empty.
+    assert_eq!(
+        decode_pb_with(|m| m
+            .incident
+            .as_mut()
+            .unwrap()
+            .location
+            .as_mut()
+            .unwrap()
+            .admin1 = Some(String::new())),
+        Err(DecodeError::Invalid(invalid(&with(
+            &["incident", "location", "admin1"],
+            json!("")
+        ))))
+    );
+    // A required field given empty is still missing.
+    assert_eq!(
+        invalid(&with(&["report_id"], json!(""))),
+        ValidationError::Missing {
+            field: "report_id".into()
         }
     );
 }

@@ -454,9 +454,12 @@ fn sub_millisecond_digits_are_dropped_alike() {
         ("2017-08-14T09:00:00.0015Z", 1_502_701_200, 1_500_000),
     ] {
         let mut v = serde_json::to_value(RawReport::from(r)).unwrap();
+        // The incident occurs at the same time: it may not occur after its report's publication.
         v["published_at"] = text.into();
+        v["incident"]["occurred_at"] = text.into();
         let mut m = pb::Report::decode(proto::encode_report(r).as_slice()).unwrap();
         m.published_at = Some(prost_types::Timestamp { seconds, nanos });
+        m.incident.as_mut().unwrap().occurred_at = Some(prost_types::Timestamp { seconds, nanos });
         let from_json = json::decode_report(&serde_json::to_vec(&v).unwrap()).unwrap();
         let from_pb = proto::decode_report(&m.encode_to_vec()).unwrap();
         assert_eq!(from_json, from_pb, "{text}");

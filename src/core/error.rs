@@ -54,8 +54,8 @@ pub enum ValidationError {
     /// The report was written for a schema version this build does not read.
     #[error("schema_version: {found} is not supported (this build reads {supported})")]
     UnsupportedSchema {
-        /// Version in the message.
-        found: u32,
+        /// Version in the message, as text: any whole number a report may carry.
+        found: String,
         /// Version this build reads.
         supported: u32,
     },

@@ -17,10 +17,12 @@ pub const MAX_COUNT: u32 = 1_000_000;
 pub const MIN_TIMESTAMP_MS: i64 = -2_208_988_800_000;
 /// Latest timestamp accepted: 2100-01-01T00:00:00Z, in Unix milliseconds.
 pub const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
-/// How long after its report's `published_at` a claim's `stated_at` may be. A report cannot
-/// quote a statement made after it was published, but a statement's clock and time zone are
-/// not the report's: a day of slack absorbs such slips. A later time is a data error (a mistyped
-/// year) that would otherwise outrank every later correction by the same claimant for good.
+/// How long after its report's `published_at` a claim's `stated_at`, and the incident's
+/// `occurred_at`, may be. A report cannot quote a statement made, or tell of an incident that
+/// happened, after it was published, but their clocks and time zones are not the report's: a day
+/// of slack absorbs such slips. A later time is a data error (a mistyped year): a `stated_at`
+/// would otherwise outrank every later correction by the same claimant for good, an
+/// `occurred_at` would open an incident in the future.
 pub const MAX_STATED_AFTER_PUBLISHED_MS: i64 = 24 * 60 * 60 * 1000;
 /// Most reports one incident may hold. An update carries the whole view and the changelog the
 /// whole state, both growing with every report: at this bound, with a different claimant

@@ -3,17 +3,19 @@
 //! [`crate::core::model::Report`] or a typed error naming the field. The protobuf form is mapped
 //! onto this same struct, so both forms pass through one validator.
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+
+use serde::de::{DeserializeOwned, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::limits::SCHEMA_VERSION;
 use crate::core::model::{
     AttackOutcome, Cause, EventType, Harm, Party, PlacePrecision, Quantity, SourceKind, Stance,
-    Target, TimePrecision,
+    Target, TimePrecision, VagueWord,
 };
 
-fn schema_version() -> u32 {
-    SCHEMA_VERSION
+fn schema_version() -> RawInt {
+    RawInt::from(SCHEMA_VERSION)
 }
 
 fn unknown_kind() -> SourceKind {
@@ -33,7 +35,7 @@ fn unknown_target() -> Target {
 pub struct RawReport {
     /// Schema version; 1 when absent.
     #[serde(default = "schema_version")]
-    pub schema_version: u32,
+    pub schema_version: RawInt,
     /// Unique id of the report.
     pub report_id: String,
     /// Who published it.
@@ -118,6 +120,260 @@ pub struct RawCoordinates {
     pub lon: f64,
 }
 
+/// A whole number as a report states it, before its range is checked. JSON does not bound its
+/// numbers, so any whole number is read here and [`crate::wire::validate`] refuses one outside
+/// its field's range, naming the field and the range: a narrower type would refuse it while
+/// parsing, as malformed JSON, naming neither.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawInt(Whole);
+
+/// The value of a [`RawInt`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Whole {
+    /// Exactly: every integer the JSON parser reads as one (64 bits), and whole floats within
+    /// the range of `i128`.
+    Int(i128),
+    /// A whole number beyond the range of `i128`, which only a float holds (the JSON parser reads
+    /// an integer beyond 64 bits as one): outside the range of every field, kept to be shown.
+    Huge(f64),
+}
+
+impl RawInt {
+    /// The number, or `None` when it lies beyond the range of `i128` (and so of every field).
+    pub fn get(self) -> Option<i128> {
+        match self.0 {
+            Whole::Int(n) => Some(n),
+            Whole::Huge(_) => None,
+        }
+    }
+
+    /// A float with no fraction, as that number (`3.0` is 3); `None` for a fraction.
+    fn from_whole_f64(v: f64) -> Option<Self> {
+        if !v.is_finite() || v.fract() != 0.0 {
+            return None;
+        }
+        // 2^127: every whole float below it in magnitude is exactly an i128.
+        const LIMIT: f64 = i128::MAX as f64;
+        Some(Self(if (-LIMIT..LIMIT).contains(&v) {
+            Whole::Int(v as i128)
+        } else {
+            Whole::Huge(v)
+        }))
+    }
+}
+
+impl From<u32> for RawInt {
+    fn from(n: u32) -> Self {
+        Self(Whole::Int(i128::from(n)))
+    }
+}
+
+impl fmt::Display for RawInt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Whole::Int(n) => write!(f, "{n}"),
+            // Written out in digits, as an integer is.
+            Whole::Huge(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl Serialize for RawInt {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            // The narrowest form that holds it: a valid report's numbers are small.
+            Whole::Int(n) => match (i64::try_from(n), u64::try_from(n)) {
+                (Ok(n), _) => s.serialize_i64(n),
+                (_, Ok(n)) => s.serialize_u64(n),
+                _ => s.serialize_i128(n),
+            },
+            Whole::Huge(v) => s.serialize_f64(v),
+        }
+    }
+}
+
+/// Reads any JSON number with no fraction.
+struct WholeVisitor;
+
+impl Visitor<'_> for WholeVisitor {
+    type Value = RawInt;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a whole number")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawInt, E> {
+        Ok(RawInt(Whole::Int(i128::from(v))))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawInt, E> {
+        Ok(RawInt(Whole::Int(i128::from(v))))
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<RawInt, E> {
+        Ok(RawInt(Whole::Int(v)))
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<RawInt, E> {
+        Ok(RawInt(match i128::try_from(v) {
+            Ok(n) => Whole::Int(n),
+            Err(_) => Whole::Huge(v as f64),
+        }))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawInt, E> {
+        RawInt::from_whole_f64(v)
+            .ok_or_else(|| E::custom(format_args!("must be a whole number, not {v}")))
+    }
+}
+
+impl<'de> Deserialize<'de> for RawInt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Any number, not an integer type: the JSON parser reads an integer beyond 64 bits as a
+        // float, and it must still reach the validator's range check.
+        d.deserialize_any(WholeVisitor)
+    }
+}
+
+/// A count as received: a [`Quantity`] whose numbers are [`RawInt`]s, which the validator
+/// checks against [`crate::core::limits::MAX_COUNT`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "qualifier", rename_all = "snake_case")]
+pub enum RawQuantity {
+    /// "two soldiers".
+    Exact {
+        /// The count.
+        value: RawInt,
+    },
+    /// "at least 27".
+    AtLeast {
+        /// The lower bound.
+        value: RawInt,
+    },
+    /// "up to 50".
+    AtMost {
+        /// The upper bound.
+        value: RawInt,
+    },
+    /// "about 30".
+    Approximately {
+        /// The approximate count.
+        value: RawInt,
+    },
+    /// "between 5 and 7".
+    Range {
+        /// Lower end.
+        min: RawInt,
+        /// Upper end.
+        max: RawInt,
+    },
+    /// "dozens".
+    Vague {
+        /// The word.
+        word: VagueWord,
+    },
+}
+
+impl From<Quantity> for RawQuantity {
+    fn from(q: Quantity) -> Self {
+        match q {
+            Quantity::Exact { value } => Self::Exact {
+                value: value.into(),
+            },
+            Quantity::AtLeast { value } => Self::AtLeast {
+                value: value.into(),
+            },
+            Quantity::AtMost { value } => Self::AtMost {
+                value: value.into(),
+            },
+            Quantity::Approximately { value } => Self::Approximately {
+                value: value.into(),
+            },
+            Quantity::Range { min, max } => Self::Range {
+                min: min.into(),
+                max: max.into(),
+            },
+            Quantity::Vague { word } => Self::Vague { word },
+        }
+    }
+}
+
+/// The qualifiers, as the `qualifier` field names them.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Qualifier {
+    Exact,
+    AtLeast,
+    AtMost,
+    Approximately,
+    Range,
+    Vague,
+}
+
+/// Every field any qualifier has, side by side: read as a plain struct, like [`FlatClaim`], so
+/// that an error names the field (`claims[0].count.max`, where a tagged enum, which buffers the
+/// count, names only `claims[0].count`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlatQuantity {
+    qualifier: Qualifier,
+    #[serde(default)]
+    value: Option<RawInt>,
+    #[serde(default)]
+    min: Option<RawInt>,
+    #[serde(default)]
+    max: Option<RawInt>,
+    #[serde(default)]
+    word: Option<VagueWord>,
+}
+
+impl<'de> Deserialize<'de> for RawQuantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let f = FlatQuantity::deserialize(d)?;
+        let expected: &'static [&'static str] = match f.qualifier {
+            Qualifier::Range => &["min", "max"],
+            Qualifier::Vague => &["word"],
+            _ => &["value"],
+        };
+        // A count has its qualifier's fields and no other's: a stray one is a mistake (a range
+        // meant, or a qualifier mistyped), not something to ignore.
+        for (name, given) in [
+            ("value", f.value.is_some()),
+            ("min", f.min.is_some()),
+            ("max", f.max.is_some()),
+            ("word", f.word.is_some()),
+        ] {
+            if given && !expected.contains(&name) {
+                return Err(D::Error::unknown_field(name, expected));
+            }
+        }
+        let number =
+            |v: Option<RawInt>, name: &'static str| v.ok_or_else(|| D::Error::missing_field(name));
+        Ok(match f.qualifier {
+            Qualifier::Exact => Self::Exact {
+                value: number(f.value, "value")?,
+            },
+            Qualifier::AtLeast => Self::AtLeast {
+                value: number(f.value, "value")?,
+            },
+            Qualifier::AtMost => Self::AtMost {
+                value: number(f.value, "value")?,
+            },
+            Qualifier::Approximately => Self::Approximately {
+                value: number(f.value, "value")?,
+            },
+            Qualifier::Range => Self::Range {
+                min: number(f.min, "min")?,
+                max: number(f.max, "max")?,
+            },
+            Qualifier::Vague => Self::Vague {
+                word: f.word.ok_or_else(|| D::Error::missing_field("word"))?,
+            },
+        })
+    }
+}
+
 /// A claim as received. Its JSON form is flat (`claimant`, `stated_at`, `kind` and the kind's
 /// fields side by side); it is read field by field so that a malformed field is named in the
 /// error (a derived flattened, tagged form would only name the claim).
@@ -144,7 +400,7 @@ pub enum RawAssertion {
         /// What happened to them.
         outcome: Harm,
         /// How many.
-        count: Quantity,
+        count: RawQuantity,
     },
     /// Responsibility.
     Responsibility {
@@ -219,7 +475,7 @@ struct FlatClaim {
     #[serde(default)]
     outcome: Option<String>,
     #[serde(default)]
-    count: Option<Quantity>,
+    count: Option<RawQuantity>,
     #[serde(default)]
     actor: Option<String>,
     #[serde(default)]

@@ -1,17 +1,21 @@
 //! Parse, don't validate: turns a [`RawReport`] into a [`Report`], or the first violation as a
 //! typed [`ValidationError`] that names the field (with its full path) and the limit.
 
+use std::borrow::Cow;
+use std::fmt::Display;
+
 use super::raw::{
-    RawAssertion, RawClaim, RawCoordinates, RawFieldKey, RawIncident, RawLocation, RawReport,
-    RawSource,
+    RawAssertion, RawClaim, RawCoordinates, RawFieldKey, RawIncident, RawInt, RawLocation,
+    RawQuantity, RawReport, RawSource,
 };
 use crate::core::error::ValidationError;
 use crate::core::limits::{
-    MAX_CLAIMS_PER_REPORT, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS, SCHEMA_VERSION,
+    MAX_CLAIMS_PER_REPORT, MAX_COUNT, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS,
+    SCHEMA_VERSION,
 };
 use crate::core::model::{
     ActorId, Assertion, Claim, Coordinates, CountryCode, FieldKey, IncidentId, IncidentRef,
-    Location, Name, Report, ReportId, Source, SourceId, Timestamp, Url,
+    Location, Name, Quantity, Report, ReportId, Source, SourceId, Timestamp, Url,
 };
 
 /// Puts the field's name on an id parser's error (id parsers label errors by id kind).
@@ -22,8 +26,108 @@ fn at<T>(r: Result<T, ValidationError>, field: &str) -> Result<T, ValidationErro
 // Validators name fields relative to what they validate; callers prefix the path with
 // `ValidationError::within` on the error path only, so a valid report allocates no paths.
 
+/// Why an optional text field that is present but empty or blank is refused.
+const BLANK: &str = "empty or blank; leave the field out instead";
+
+/// Parses an optional text field that is present. The text parsers call empty text a missing
+/// required field, which misleads for a field that may be left out: it is refused as blank.
+fn optional<T>(r: Result<T, ValidationError>) -> Result<T, ValidationError> {
+    r.map_err(|e| match e {
+        ValidationError::Missing { field } => ValidationError::Malformed {
+            field,
+            reason: BLANK.into(),
+        },
+        e => e,
+    })
+}
+
 fn name(s: &Option<String>, leaf: &str) -> Result<Option<Name>, ValidationError> {
-    s.as_deref().map(|v| Name::parse(leaf, v)).transpose()
+    s.as_deref()
+        .map(|v| optional(Name::parse(leaf, v)))
+        .transpose()
+}
+
+/// A whole number within `min..=max`, or an error naming the field and the range.
+fn whole<T>(v: RawInt, field: &str, min: T, max: T) -> Result<T, ValidationError>
+where
+    T: Copy + Display + Into<i128> + TryFrom<i128>,
+{
+    match v
+        .get()
+        .filter(|n| (min.into()..=max.into()).contains(n))
+        .and_then(|n| T::try_from(n).ok())
+    {
+        Some(n) => Ok(n),
+        None => Err(ValidationError::OutOfRange {
+            field: field.to_string(),
+            value: v.to_string(),
+            min: min.to_string(),
+            max: max.to_string(),
+        }),
+    }
+}
+
+/// A count's numbers, each 0..=[`MAX_COUNT`]; the caller checks the range order on the result.
+fn quantity(raw: &RawQuantity) -> Result<Quantity, ValidationError> {
+    let count = |v: RawInt, leaf: &str| whole(v, leaf, 0, MAX_COUNT);
+    Ok(match *raw {
+        RawQuantity::Exact { value } => Quantity::Exact {
+            value: count(value, "value")?,
+        },
+        RawQuantity::AtLeast { value } => Quantity::AtLeast {
+            value: count(value, "value")?,
+        },
+        RawQuantity::AtMost { value } => Quantity::AtMost {
+            value: count(value, "value")?,
+        },
+        RawQuantity::Approximately { value } => Quantity::Approximately {
+            value: count(value, "value")?,
+        },
+        RawQuantity::Range { min, max } => Quantity::Range {
+            min: count(min, "min")?,
+            max: count(max, "max")?,
+        },
+        RawQuantity::Vague { word } => Quantity::Vague { word },
+    })
+}
+
+/// The report's link. Its scheme may be in any case (RFC 3986 schemes are case-insensitive) and
+/// is held in lower case, the normal form, which the model's [`Url`] requires; it must name a
+/// host.
+fn url(s: &str) -> Result<Url, ValidationError> {
+    let Some(n) = ["http://", "https://"]
+        .iter()
+        .find(|p| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)))
+        .map(|p| p.len())
+    else {
+        // Not http(s) at all: the model's parser says what is wrong (blank, length, scheme).
+        return optional(Url::parse("url", s));
+    };
+    let (scheme, rest) = s.split_at(n);
+    let text = if scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(format!("{}{rest}", scheme.to_ascii_lowercase()))
+    } else {
+        Cow::Borrowed(s)
+    };
+    let url = Url::parse("url", &text)?;
+    if host(rest).is_empty() {
+        return Err(ValidationError::Malformed {
+            field: "url".into(),
+            reason: "has no host".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// The host in what follows a URL's `scheme://`: its authority (up to the path, query or
+/// fragment) without user information and port; an IP literal without its brackets.
+fn host(rest: &str) -> &str {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    match host_port.strip_prefix('[') {
+        Some(literal) => literal.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    }
 }
 
 fn source(raw: &RawSource) -> Result<Source, ValidationError> {
@@ -34,7 +138,7 @@ fn source(raw: &RawSource) -> Result<Source, ValidationError> {
         affiliated_with: raw
             .affiliated_with
             .as_deref()
-            .map(|a| at(SourceId::parse(a), "affiliated_with"))
+            .map(|a| optional(at(SourceId::parse(a), "affiliated_with")))
             .transpose()?,
     })
 }
@@ -54,14 +158,14 @@ fn location(raw: &RawLocation) -> Result<Location, ValidationError> {
     })
 }
 
-fn incident(raw: &RawIncident) -> Result<IncidentRef, ValidationError> {
+fn incident(raw: &RawIncident, published_at: Timestamp) -> Result<IncidentRef, ValidationError> {
     Ok(IncidentRef {
         incident_id: raw
             .incident_id
             .as_deref()
-            .map(|i| at(IncidentId::parse(i), "incident_id"))
+            .map(|i| optional(at(IncidentId::parse(i), "incident_id")))
             .transpose()?,
-        occurred_at: Timestamp::parse_rfc3339("occurred_at", &raw.occurred_at)?,
+        occurred_at: not_after_publication("occurred_at", &raw.occurred_at, published_at)?,
         time_precision: raw.time_precision,
         location: location(&raw.location).map_err(|e| e.within("location"))?,
         event_type: raw.event_type,
@@ -92,7 +196,9 @@ fn assertion(raw: &RawAssertion) -> Result<Assertion, ValidationError> {
         } => Assertion::Casualties {
             party: *party,
             outcome: *outcome,
-            count: count.validate("count")?,
+            count: quantity(count)
+                .map_err(|e| e.within("count"))?
+                .validate("count")?,
         },
         RawAssertion::Responsibility { actor, stance } => Assertion::Responsibility {
             actor: at(ActorId::parse(actor), "actor")?,
@@ -110,25 +216,30 @@ fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationErr
     Ok(Claim {
         claimant: source(&raw.claimant).map_err(|e| e.within("claimant"))?,
         stated_at: match &raw.stated_at {
-            Some(s) => stated_at(s, published_at)?,
+            Some(s) => not_after_publication("stated_at", s, published_at)?,
             None => published_at,
         },
         assertion: assertion(&raw.assertion)?,
     })
 }
 
-/// A claim's `stated_at`, at most [`MAX_STATED_AFTER_PUBLISHED_MS`] after its report's
-/// `published_at`.
-fn stated_at(s: &str, published_at: Timestamp) -> Result<Timestamp, ValidationError> {
-    let t = Timestamp::parse_rfc3339("stated_at", s)?;
+/// A time a report tells of (the incident's `occurred_at`, a claim's `stated_at`), at most
+/// [`MAX_STATED_AFTER_PUBLISHED_MS`] after the report's `published_at`: a report cannot tell of
+/// an incident or a statement after it was published.
+fn not_after_publication(
+    field: &str,
+    s: &str,
+    published_at: Timestamp,
+) -> Result<Timestamp, ValidationError> {
+    let t = Timestamp::parse_rfc3339(field, s)?;
     let latest = published_at
         .millis()
         .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)
         .min(MAX_TIMESTAMP_MS);
     if t.millis() > latest {
-        let bound = Timestamp::from_millis("stated_at", latest)?.to_rfc3339();
+        let bound = Timestamp::from_millis(field, latest)?.to_rfc3339();
         return Err(Timestamp::later_than(
-            "stated_at",
+            field,
             s.to_string(),
             format!("{bound} (a day after the report's published_at)"),
         ));
@@ -138,21 +249,17 @@ fn stated_at(s: &str, published_at: Timestamp) -> Result<Timestamp, ValidationEr
 
 /// Validates a raw report.
 pub fn validate(raw: &RawReport) -> Result<Report, ValidationError> {
-    if raw.schema_version != SCHEMA_VERSION {
+    if raw.schema_version.get() != Some(i128::from(SCHEMA_VERSION)) {
         return Err(ValidationError::UnsupportedSchema {
-            found: raw.schema_version,
+            found: raw.schema_version.to_string(),
             supported: SCHEMA_VERSION,
         });
     }
     let report_id = at(ReportId::parse(&raw.report_id), "report_id")?;
     let publisher = source(&raw.publisher).map_err(|e| e.within("publisher"))?;
     let published_at = Timestamp::parse_rfc3339("published_at", &raw.published_at)?;
-    let url = raw
-        .url
-        .as_deref()
-        .map(|u| Url::parse("url", u))
-        .transpose()?;
-    let incident = incident(&raw.incident).map_err(|e| e.within("incident"))?;
+    let url = raw.url.as_deref().map(url).transpose()?;
+    let incident = incident(&raw.incident, published_at).map_err(|e| e.within("incident"))?;
     if raw.claims.len() > MAX_CLAIMS_PER_REPORT {
         return Err(ValidationError::TooMany {
             field: "claims".into(),
@@ -216,7 +323,7 @@ impl From<&Report> for RawReport {
     fn from(r: &Report) -> Self {
         let loc = &r.incident.location;
         RawReport {
-            schema_version: SCHEMA_VERSION,
+            schema_version: SCHEMA_VERSION.into(),
             report_id: r.report_id.to_string(),
             publisher: raw_source(&r.publisher),
             published_at: r.published_at.to_rfc3339(),
@@ -253,7 +360,7 @@ impl From<&Report> for RawReport {
                         } => RawAssertion::Casualties {
                             party: *party,
                             outcome: *outcome,
-                            count: *count,
+                            count: (*count).into(),
                         },
                         Assertion::Responsibility { actor, stance } => {
                             RawAssertion::Responsibility {

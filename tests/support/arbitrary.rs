@@ -326,7 +326,8 @@ pub fn stated_at() -> impl Strategy<Value = StatedAt> {
     ]
 }
 
-/// The latest a claim of a report published at `published_at` may be stated.
+/// The latest a claim of a report published at `published_at` may be stated, and its incident
+/// may have occurred.
 fn latest_statement(published_at: Timestamp) -> Timestamp {
     let ms = (published_at.millis() + MAX_STATED_AFTER_PUBLISHED_MS).min(MAX_TIMESTAMP_MS);
     Timestamp::from_millis("t", ms).unwrap()
@@ -350,6 +351,10 @@ pub fn report() -> impl Strategy<Value = Report> {
     )
         .prop_flat_map(
             |(report_id, publisher, published_at, url, incident, pool)| {
+                // An incident occurs at most a day after it is reported: a later time is held
+                // at that bound, which is then exercised.
+                let mut incident = incident;
+                incident.occurred_at = incident.occurred_at.min(latest_statement(published_at));
                 // The publisher may also be a claimant.
                 let mut pool = pool;
                 pool.push(publisher.clone());

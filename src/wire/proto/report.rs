@@ -2,6 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::wire::raw::RawQuantity;
 
 fn raw_source(s: pb::Source, path: &str) -> Result<RawSource, ValidationError> {
     Ok(RawSource {
@@ -69,7 +70,8 @@ fn raw_claim(c: pb::Claim, path: &str) -> Result<RawClaim, ValidationError> {
         A::Casualties(a) => RawAssertion::Casualties {
             party: req(a.party, &format!("{path}.party"))?,
             outcome: req(a.outcome, &format!("{path}.outcome"))?,
-            count: quantity_from_pb(a.count, &format!("{path}.count"))?,
+            // Onto the raw form's numbers, which the validator checks as it does JSON's.
+            count: RawQuantity::from(quantity_from_pb(a.count, &format!("{path}.count"))?),
         },
         A::Responsibility(a) => RawAssertion::Responsibility {
             actor: a.actor,
@@ -100,12 +102,12 @@ fn raw_report(m: pb::Report) -> Result<RawReport, ValidationError> {
     // Checked first, as `validate` does: a message of another version may be shaped otherwise.
     if schema_version != SCHEMA_VERSION {
         return Err(ValidationError::UnsupportedSchema {
-            found: schema_version,
+            found: schema_version.to_string(),
             supported: SCHEMA_VERSION,
         });
     }
     Ok(RawReport {
-        schema_version,
+        schema_version: schema_version.into(),
         report_id: m.report_id,
         publisher: raw_source(required(m.publisher, "publisher")?, "publisher")?,
         published_at: rfc3339(m.published_at.as_ref(), "published_at")?,

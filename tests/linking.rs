@@ -80,6 +80,30 @@ fn same_day_attacks_in_different_districts_stay_two() {
 }
 
 #[test]
+fn places_that_differ_by_a_number_letter_or_direction_stay_apart() {
+    // Spelled almost alike, so spelling tolerance alone would join each pair; the differing
+    // marker says they are different places. A report naming the place without a marker
+    // ("Mosul") may still join either.
+    for (a, b) in [
+        ("East Mosul", "West Mosul"),
+        ("Camp 1", "Camp 2"),
+        ("Checkpoint 12", "Checkpoint 21"),
+        ("Zone A", "Zone B"),
+    ] {
+        let (e, _) = apply_all(&[
+            report("a", 0, baghdad(a), json!({})),
+            report("b", 1, baghdad(b), json!({})),
+        ]);
+        assert_eq!(e.live_incidents(), 2, "{a} / {b}");
+    }
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("East Mosul"), json!({})),
+        report("b", 1, baghdad("Mosul"), json!({})),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+}
+
+#[test]
 fn different_provinces_and_far_apart_days_do_not_link() {
     let (e, _) = apply_all(&[
         report("a", 0, baghdad("Karrada"), json!({})),

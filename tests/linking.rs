@@ -301,6 +301,29 @@ fn explicit_incidents_are_never_merged_into_each_other() {
 }
 
 #[test]
+fn a_report_naming_an_incident_of_another_region_is_refused() {
+    let named = |id: &str, minute: u32, loc: Value| {
+        report(id, minute, loc, json!({"incident": {"incident_id": "x1"}}))
+    };
+    let mut e = Engine::new(SourceRegistry::default());
+    assert_eq!(e.apply(&named("a", 0, baghdad("Karrada"))).len(), 1);
+    let aleppo = json!({"country": "SY", "admin1": "Aleppo", "place": "Karrada"});
+    let refused = e.try_apply(&named("b", 1, aleppo)).unwrap_err();
+    assert_eq!(refused.reason_code(), "other_region");
+    assert!(
+        refused.to_string().contains("iq/baghdad") && refused.to_string().contains("in sy/"),
+        "{refused}"
+    );
+    // Refused whole: the incident is as it was, and the report was not taken in.
+    let v = &e.views()[0];
+    assert_eq!((e.live_incidents(), v.evidence.len()), (1, 1));
+    assert_eq!(v.location.country.as_str(), "IQ");
+    // A report of the same region still joins it.
+    assert_eq!(e.apply(&named("c", 2, baghdad("Karada"))).len(), 1);
+    assert_eq!(e.views()[0].evidence.len(), 2);
+}
+
+#[test]
 fn ids_are_deterministic_functions_of_the_log() {
     let reports = [
         report("a", 0, baghdad("Karrada"), json!({})),

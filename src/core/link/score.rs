@@ -411,8 +411,10 @@ impl PlaceProbe {
     }
 }
 
-/// Whether a report's event time is close enough to an incident's: the wider of the two
-/// precisions' windows.
+/// Whether a report's event time is close enough to an incident's: within the incident's time
+/// range, or widening it to span at most the wider of the two precisions' windows. Measured
+/// against the range it would make, not the gap to it: otherwise each report that joins moves
+/// the window along, and a run of daily attacks on one place chains into one incident.
 fn within_window(
     f: &Features,
     earliest: Timestamp,
@@ -420,7 +422,15 @@ fn within_window(
     coarsest: TimePrecision,
 ) -> bool {
     let allowed = f.precision.link_window_ms().max(coarsest.link_window_ms());
-    time_gap_ms(f.occurred_at, earliest, latest) <= allowed
+    let t = f.occurred_at;
+    // A range stored before this rule may span more than a window: a report inside it
+    // widens nothing and still links.
+    time_gap_ms(t, earliest, latest) == 0
+        || latest
+            .max(t)
+            .millis()
+            .saturating_sub(earliest.min(t).millis())
+            <= allowed
 }
 
 /// Scores a report against an incident: `None` when they cannot be one incident (another
@@ -458,15 +468,14 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
     if a.region != b.region {
         return false;
     }
+    // As for a report: the merged incident may span at most the wider window.
     let allowed = a.coarsest.link_window_ms().max(b.coarsest.link_window_ms());
-    let gap = if a.latest < b.earliest {
-        b.earliest.millis() - a.latest.millis()
-    } else if b.latest < a.earliest {
-        a.earliest.millis() - b.latest.millis()
-    } else {
-        0
-    };
-    if gap > allowed {
+    let span = a
+        .latest
+        .max(b.latest)
+        .millis()
+        .saturating_sub(a.earliest.min(b.earliest).millis());
+    if span > allowed {
         return false;
     }
     for level in [Level::Admin2, Level::Place] {

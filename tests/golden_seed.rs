@@ -242,6 +242,29 @@ fn reconcile_final(input: String) -> std::process::Output {
 }
 
 #[test]
+fn reconcile_command_ends_quietly_when_its_reader_goes_away() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(["reconcile", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run reckon reconcile");
+    // The reader is gone before the command reads its first report, so its first update
+    // meets a closed pipe, as `reckon reconcile ... | head -1` does once `head` has its line.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // The command may stop reading once it cannot write; that is its right.
+    let _ = stdin.write_all(SEED.as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().expect("reckon reconcile ends");
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
 fn reconcile_command_reports_a_refused_report_by_line_and_exits_2() {
     let first = SEED.lines().next().unwrap();
     let old_id = "southfront-2017-08-14-karbala-security-source";

@@ -80,6 +80,30 @@ fn same_day_attacks_in_different_districts_stay_two() {
 }
 
 #[test]
+fn places_that_differ_by_a_number_letter_or_direction_stay_apart() {
+    // Spelled almost alike, so spelling tolerance alone would join each pair; the differing
+    // marker says they are different places. A report naming the place without a marker
+    // ("Mosul") may still join either.
+    for (a, b) in [
+        ("East Mosul", "West Mosul"),
+        ("Camp 1", "Camp 2"),
+        ("Checkpoint 12", "Checkpoint 21"),
+        ("Zone A", "Zone B"),
+    ] {
+        let (e, _) = apply_all(&[
+            report("a", 0, baghdad(a), json!({})),
+            report("b", 1, baghdad(b), json!({})),
+        ]);
+        assert_eq!(e.live_incidents(), 2, "{a} / {b}");
+    }
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("East Mosul"), json!({})),
+        report("b", 1, baghdad("Mosul"), json!({})),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+}
+
+#[test]
 fn different_provinces_and_far_apart_days_do_not_link() {
     let (e, _) = apply_all(&[
         report("a", 0, baghdad("Karrada"), json!({})),
@@ -129,10 +153,10 @@ fn reports_either_side_of_a_week_of_the_index_link() {
 }
 
 #[test]
-fn a_report_that_widens_an_incidents_time_links_reports_in_the_wider_window() {
-    // 2017-08-13 at day precision is found 36 hours either side. A report of 14 August noon
-    // joins it and moves its latest time, so one of 15 August late evening (35 hours after)
-    // joins too, though it lies 71 hours after the first report's date.
+fn an_incident_spans_at_most_one_window_so_daily_attacks_do_not_chain() {
+    // 2017-08-13 at day precision links 36 hours either side. A report of 14 August noon
+    // joins (the incident then spans 36 hours); one of 15 August late evening would stretch it
+    // to 71 hours and is another incident, though it lies within 36 hours of the last.
     let later = |id: &str, minute: u32, at: &str, precision: &str| {
         report(
             id,
@@ -146,37 +170,52 @@ fn a_report_that_widens_an_incidents_time_links_reports_in_the_wider_window() {
         later("b", 1, "2017-08-14T12:00:00Z", "exact"),
         later("c", 2, "2017-08-15T23:00:00Z", "day"),
     ]);
-    assert_eq!(e.live_incidents(), 1);
-    assert_eq!(e.views()[0].evidence.len(), 3);
-    // Without the middle report, the last one is another incident.
-    let (e, _) = apply_all(&[
-        report("a", 0, baghdad("Karrada"), json!({})),
-        later("c", 2, "2017-08-15T23:00:00Z", "day"),
-    ]);
     assert_eq!(e.live_incidents(), 2);
-    // The same towards earlier times: 11 August noon moves the earliest time, and 10 August
-    // 06:00 (30 hours before it, 66 before the first report's date) joins. Its own window
-    // (6 hours) reaches no day the incident was found on before.
-    let (e, _) = apply_all(&[
-        report("a", 0, baghdad("Karrada"), json!({})),
-        later("b", 1, "2017-08-11T12:00:00Z", "exact"),
-        later("c", 2, "2017-08-10T06:00:00Z", "exact"),
-    ]);
-    assert_eq!(e.live_incidents(), 1);
-    assert_eq!(e.views()[0].evidence.len(), 3);
-    let (e, _) = apply_all(&[
-        report("a", 0, baghdad("Karrada"), json!({})),
-        later("c", 2, "2017-08-10T06:00:00Z", "exact"),
-    ]);
-    assert_eq!(e.live_incidents(), 2);
-    // A report as coarse as a week widens the window to a week either side, at the same date.
-    let (e, _) = apply_all(&[
-        report("a", 0, baghdad("Karrada"), json!({})),
-        later("b", 1, "2017-08-13T00:00:00Z", "week"),
-        later("c", 2, "2017-08-18T00:00:00Z", "day"),
-    ]);
-    assert_eq!(e.live_incidents(), 1);
-    assert_eq!(e.views()[0].evidence.len(), 3);
+    // Thirty days of shelling at one place, one report a day: each day's report may join the
+    // day before, never a run of three, so no day's toll replaces the others'.
+    let daily: Vec<_> = (1..=30)
+        .map(|d| {
+            later(
+                &format!("d{d:02}"),
+                d,
+                &format!("2017-08-{d:02}T00:00:00Z"),
+                "day",
+            )
+        })
+        .collect();
+    let (e, _) = apply_all(&daily);
+    assert_eq!(e.live_incidents(), 15);
+    assert!(e.views().iter().all(|v| v.evidence.len() == 2));
+}
+
+#[test]
+fn a_coarser_report_widens_an_incidents_window_either_side() {
+    let later = |id: &str, minute: u32, at: &str, precision: &str| {
+        report(
+            id,
+            minute,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": at, "time_precision": precision}}),
+        )
+    };
+    // A report as coarse as a week widens the window to a week either side, at the same date:
+    // reports five days later and five days earlier join, though their own windows (36 hours)
+    // reach no day the incident was found on before.
+    for at in ["2017-08-18T00:00:00Z", "2017-08-08T00:00:00Z"] {
+        let (e, _) = apply_all(&[
+            report("a", 0, baghdad("Karrada"), json!({})),
+            later("b", 1, "2017-08-13T00:00:00Z", "week"),
+            later("c", 2, at, "day"),
+        ]);
+        assert_eq!(e.live_incidents(), 1, "{at}");
+        assert_eq!(e.views()[0].evidence.len(), 3);
+        // Without the coarse report, it is another incident.
+        let (e, _) = apply_all(&[
+            report("a", 0, baghdad("Karrada"), json!({})),
+            later("c", 2, at, "day"),
+        ]);
+        assert_eq!(e.live_incidents(), 2, "{at}");
+    }
 }
 
 #[test]
@@ -274,6 +313,29 @@ fn explicit_incidents_are_never_merged_into_each_other() {
         report("c", 2, baghdad("Karrada"), json!({})),
     ]);
     assert_eq!(e.live_incidents(), 2);
+}
+
+#[test]
+fn a_report_naming_an_incident_of_another_region_is_refused() {
+    let named = |id: &str, minute: u32, loc: Value| {
+        report(id, minute, loc, json!({"incident": {"incident_id": "x1"}}))
+    };
+    let mut e = Engine::new(SourceRegistry::default());
+    assert_eq!(e.apply(&named("a", 0, baghdad("Karrada"))).len(), 1);
+    let aleppo = json!({"country": "SY", "admin1": "Aleppo", "place": "Karrada"});
+    let refused = e.try_apply(&named("b", 1, aleppo)).unwrap_err();
+    assert_eq!(refused.reason_code(), "other_region");
+    assert!(
+        refused.to_string().contains("iq/baghdad") && refused.to_string().contains("in sy/"),
+        "{refused}"
+    );
+    // Refused whole: the incident is as it was, and the report was not taken in.
+    let v = &e.views()[0];
+    assert_eq!((e.live_incidents(), v.evidence.len()), (1, 1));
+    assert_eq!(v.location.country.as_str(), "IQ");
+    // A report of the same region still joins it.
+    assert_eq!(e.apply(&named("c", 2, baghdad("Karada"))).len(), 1);
+    assert_eq!(e.views()[0].evidence.len(), 2);
 }
 
 #[test]

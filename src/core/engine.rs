@@ -293,8 +293,9 @@ impl Engine {
     /// Applies one report and renders the updates it causes, in publication order: absorbed
     /// incidents first (by id), then the incident the report joined. A report seen before
     /// returns nothing. A report whose incident is full
-    /// ([`MAX_REPORTS_PER_INCIDENT`]) is refused and changes nothing; a merge that would
-    /// overfill the surviving incident does not happen (the incidents stay apart).
+    /// ([`MAX_REPORTS_PER_INCIDENT`]), or that names an incident of another region, is
+    /// refused and changes nothing; a merge that would overfill the surviving incident does
+    /// not happen (the incidents stay apart).
     pub fn try_apply(&mut self, report: &Report) -> Result<Vec<Update>, Rejected> {
         self.fold_with(report, true).map(Folded::into_updates)
     }
@@ -321,6 +322,16 @@ impl Engine {
         }
         let features = Features::of(report, &mut self.interner);
         let Placement { target, mut absorb } = self.place(report, &features);
+        // Only an explicit id can lead outside the report's region: candidates are scored
+        // within it.
+        let region = &self.incidents[target].profile.region;
+        if report.incident.incident_id.is_some() && *region != *features.region {
+            return Err(Rejected::OtherRegion {
+                incident_id: self.incidents[target].id.clone(),
+                region: region.to_string(),
+                report_region: features.region.to_string(),
+            });
+        }
         let held = self.incidents[target].evidence.len();
         if held >= MAX_REPORTS_PER_INCIDENT {
             return Err(Rejected::IncidentFull {

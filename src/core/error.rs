@@ -122,6 +122,21 @@ pub enum Rejected {
         /// [`crate::core::limits::MAX_REPORTS_PER_INCIDENT`].
         limit: usize,
     },
+    /// The report names an incident of another region. An incident's reports meet in the
+    /// partition of its region, so one id shared across regions would be two incidents, one
+    /// per partition.
+    #[error(
+        "incident {incident_id} is in region {region}, this report in {report_region}: \
+         reports naming one incident id must share a region (country and first-level area)"
+    )]
+    OtherRegion {
+        /// The incident named.
+        incident_id: crate::core::model::IncidentId,
+        /// Its region key.
+        region: String,
+        /// The report's region key.
+        report_region: String,
+    },
 }
 
 impl Rejected {
@@ -129,6 +144,7 @@ impl Rejected {
     pub fn reason_code(&self) -> &'static str {
         match self {
             Self::IncidentFull { .. } => "incident_full",
+            Self::OtherRegion { .. } => "other_region",
         }
     }
 }

@@ -14,10 +14,14 @@ pub const MAX_DISTANCE_KM: f64 = 30.0;
 pub const NAME_SIMILARITY: f64 = 0.92;
 
 /// Whether two normalised names name the same place: equal, equal without spaces, one's words
-/// a subset of the other's (`karada` and `karada market`), or spelling variants.
+/// a subset of the other's (`karada` and `karada market`), or spelling variants; never when
+/// both carry markers that differ ([`markers_differ`]).
 pub fn names_match(a: &str, b: &str) -> bool {
     if a == b {
         return true;
+    }
+    if markers_differ(a, b) {
+        return false;
     }
     // Every check below runs for each candidate incident of each report: none allocates. Most
     // pairs are unrelated names, which the letters they hold rule out for every check at once:
@@ -40,6 +44,54 @@ pub fn names_match(a: &str, b: &str) -> bool {
     }
     !ca.too_different(&cb)
         && strsim::generic_jaro_winkler(&NoSpaces(a), &NoSpaces(b)) >= NAME_SIMILARITY
+}
+
+/// Words that tell apart places sharing a name, in normalised form: compass points and their
+/// Arabic forms, inner and outer (*East Mosul*, *Karrada Dakhil*). Numbers and single letters
+/// are markers too (*Camp 1*, *Zone B*).
+const MARKER_WORDS: [&str; 22] = [
+    "north",
+    "south",
+    "east",
+    "west",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+    "central",
+    "upper",
+    "lower",
+    "inner",
+    "outer",
+    "shamali",
+    "janubi",
+    "sharqi",
+    "gharbi",
+    "wusta",
+];
+
+/// Whether a word of a normalised name tells places apart: a number, a single letter, or one
+/// of [`MARKER_WORDS`].
+fn is_marker(word: &str) -> bool {
+    word.len() == 1 || word.bytes().all(|b| b.is_ascii_digit()) || MARKER_WORDS.contains(&word)
+}
+
+/// Whether two names both carry markers and not the same ones: *East Mosul* and *West Mosul*,
+/// *Camp 1* and *Camp 2*, *Street 52* and *Street 25* are different places however alike they
+/// are spelled. A name without markers may still match one with them (*Mosul*, *East Mosul*):
+/// it names less, not something else.
+fn markers_differ(a: &str, b: &str) -> bool {
+    let marked = |x: &str| x.split(' ').any(is_marker);
+    let within = |x: &str, y: &str| {
+        x.split(' ')
+            .filter(|w| is_marker(w))
+            .all(|w| y.split(' ').any(|v| v == w))
+    };
+    marked(a) && marked(b) && !(within(a, b) && within(b, a))
 }
 
 /// [`names_match`] by the text alone, for names outside the normalised alphabet.
@@ -359,8 +411,10 @@ impl PlaceProbe {
     }
 }
 
-/// Whether a report's event time is close enough to an incident's: the wider of the two
-/// precisions' windows.
+/// Whether a report's event time is close enough to an incident's: within the incident's time
+/// range, or widening it to span at most the wider of the two precisions' windows. Measured
+/// against the range it would make, not the gap to it: otherwise each report that joins moves
+/// the window along, and a run of daily attacks on one place chains into one incident.
 fn within_window(
     f: &Features,
     earliest: Timestamp,
@@ -368,7 +422,15 @@ fn within_window(
     coarsest: TimePrecision,
 ) -> bool {
     let allowed = f.precision.link_window_ms().max(coarsest.link_window_ms());
-    time_gap_ms(f.occurred_at, earliest, latest) <= allowed
+    let t = f.occurred_at;
+    // A range stored before this rule may span more than a window: a report inside it
+    // widens nothing and still links.
+    time_gap_ms(t, earliest, latest) == 0
+        || latest
+            .max(t)
+            .millis()
+            .saturating_sub(earliest.min(t).millis())
+            <= allowed
 }
 
 /// Scores a report against an incident: `None` when they cannot be one incident (another
@@ -406,15 +468,14 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
     if a.region != b.region {
         return false;
     }
+    // As for a report: the merged incident may span at most the wider window.
     let allowed = a.coarsest.link_window_ms().max(b.coarsest.link_window_ms());
-    let gap = if a.latest < b.earliest {
-        b.earliest.millis() - a.latest.millis()
-    } else if b.latest < a.earliest {
-        a.earliest.millis() - b.latest.millis()
-    } else {
-        0
-    };
-    if gap > allowed {
+    let span = a
+        .latest
+        .max(b.latest)
+        .millis()
+        .saturating_sub(a.earliest.min(b.earliest).millis());
+    if span > allowed {
         return false;
     }
     for level in [Level::Admin2, Level::Place] {
@@ -453,7 +514,7 @@ mod tests {
 
     /// The matching as first written, every check on the text: the shortcuts must agree.
     fn names_match_reference(a: &str, b: &str) -> bool {
-        a == b || names_match_by_text(a, b)
+        a == b || (!markers_differ(a, b) && names_match_by_text(a, b))
     }
 
     proptest::proptest! {
@@ -526,5 +587,27 @@ mod tests {
         assert!(!m("Karrada", "Sadr City"));
         assert!(!m("Palestine street", "Karrada"));
         assert!(!m("cement factory checkpoint", "Kufa checkpoint"));
+    }
+
+    #[test]
+    fn places_told_apart_by_a_number_letter_or_direction_do_not_match() {
+        for (a, b) in [
+            ("East Mosul", "West Mosul"),
+            ("Camp 1", "Camp 2"),
+            ("Street 52", "Street 25"),
+            ("Checkpoint 12", "Checkpoint 21"),
+            ("Zone A", "Zone B"),
+            ("Sector 1", "Sector 7"),
+            ("Place 1", "Place 1234"),
+            ("Район 1", "Район 2"),
+            ("Karrada Sharqi", "Karrada Gharbi"),
+        ] {
+            assert!(!m(a, b), "{a} / {b}");
+        }
+        // The same markers, or markers on one side only, still match.
+        assert!(m("East Mosul", "east  Mosul"));
+        assert!(m("Camp 1", "Camp 1 market"));
+        assert!(m("Mosul", "East Mosul"));
+        assert!(m("Street 52", "Str. 52"));
     }
 }

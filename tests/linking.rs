@@ -12,7 +12,9 @@ fn report(id: &str, minute: u32, loc: Value, extra: Value) -> reckon::core::mode
     let mut r = json!({
         "report_id": id,
         "publisher": {"id": "daily-news", "kind": "independent_media"},
-        "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
+        // Published after every event time the tests give: an incident may not occur after its
+        // report is published.
+        "published_at": format!("2017-09-01T10:{minute:02}:00Z"),
         "incident": {
             "occurred_at": "2017-08-13T00:00:00Z",
             "time_precision": "day",

@@ -27,6 +27,9 @@ pub struct RegisteredSource {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceRegistry {
     entries: BTreeMap<SourceId, RegisteredSource>,
+    /// Each registered affiliation followed through the registry to its end: the independence
+    /// group of every source affiliated, directly or through others, with a registered one.
+    roots: BTreeMap<SourceId, SourceId>,
     /// A stable hash of the entries (0 when empty), so digests can tell registries apart.
     fingerprint: u64,
 }
@@ -62,6 +65,7 @@ impl SourceRegistry {
         }
         let fingerprint = if map.is_empty() { 0 } else { stable_hash(&map) };
         Ok(Self {
+            roots: roots(&map),
             entries: map,
             fingerprint,
         })
@@ -93,17 +97,47 @@ impl SourceRegistry {
             self.entries.get(&source.id)
         };
         let kind = entry.and_then(|e| e.kind).unwrap_or(source.kind);
+        // The registered affiliation, else the report's; either is followed through the
+        // registry, so a source affiliated with a registered affiliate joins its group.
+        let affiliation = entry
+            .and_then(|e| e.affiliated_with.as_ref())
+            .or(source.affiliated_with.as_ref());
         Resolution {
             kind,
-            root: entry
-                .and_then(|e| e.affiliated_with.as_ref())
-                .or(source.affiliated_with.as_ref())
-                .unwrap_or(&source.id),
+            root: match affiliation {
+                None => &source.id,
+                Some(a) if self.roots.is_empty() => a,
+                Some(a) => self.roots.get(a).unwrap_or(a),
+            },
             credibility: entry
                 .and_then(|e| e.credibility)
                 .unwrap_or_else(|| kind.default_credibility()),
         }
     }
+}
+
+/// Where each registered affiliation leads: for every registered source with an affiliation,
+/// the last source reached by following registered affiliations from it. A cycle of
+/// affiliations is one group, named by its least id, so the result does not depend on where
+/// the cycle is entered.
+fn roots(entries: &BTreeMap<SourceId, RegisteredSource>) -> BTreeMap<SourceId, SourceId> {
+    let next = |id: &SourceId| entries.get(id).and_then(|e| e.affiliated_with.as_ref());
+    let mut out = BTreeMap::new();
+    for id in entries.keys().filter(|id| next(id).is_some()) {
+        let mut path: Vec<&SourceId> = vec![id];
+        let mut at = id;
+        while let Some(a) = next(at) {
+            if let Some(seen) = path.iter().position(|p| *p == a) {
+                // A cycle: its members are path[seen..]; name it by the least.
+                at = path[seen..].iter().copied().min().unwrap_or(a);
+                break;
+            }
+            path.push(a);
+            at = a;
+        }
+        out.insert(id.clone(), at.clone());
+    }
+    out
 }
 
 /// A source as reconciliation sees it, after the registry.
@@ -152,5 +186,39 @@ mod tests {
             SourceKind::IndependentMedia.default_credibility()
         );
         assert!(SourceRegistry::from_json(r#"[{"id":"x","credibility":101}]"#).is_err());
+    }
+
+    fn source(id: &str, affiliated_with: Option<&str>) -> Source {
+        Source {
+            id: SourceId::parse(id).unwrap(),
+            name: None,
+            kind: SourceKind::Unknown,
+            affiliated_with: affiliated_with.map(|a| SourceId::parse(a).unwrap()),
+        }
+    }
+
+    #[test]
+    fn affiliations_are_followed_through_the_registry() {
+        let reg = SourceRegistry::from_json(
+            r#"[{"id":"interior-ministry","affiliated_with":"iraqi-government"},
+                {"id":"ina","affiliated_with":"interior-ministry"},
+                {"id":"a","affiliated_with":"b"},{"id":"b","affiliated_with":"c"},
+                {"id":"c","affiliated_with":"a"}]"#,
+        )
+        .unwrap();
+        let root = |s: Source| reg.resolve(&s).root.as_str().to_string();
+        // Registered two steps deep, and a report's affiliation with a registered affiliate.
+        assert_eq!(root(source("ina", None)), "iraqi-government");
+        assert_eq!(
+            root(source("police", Some("interior-ministry"))),
+            "iraqi-government"
+        );
+        assert_eq!(root(source("interior-ministry", None)), "iraqi-government");
+        // An affiliation the registry does not know is the group itself.
+        assert_eq!(root(source("amaq", Some("islamic-state"))), "islamic-state");
+        // A cycle is one group, whichever member is asked.
+        for id in ["a", "b", "c"] {
+            assert_eq!(root(source(id, None)), "a");
+        }
     }
 }

@@ -242,6 +242,34 @@ fn reconcile_final(input: String) -> std::process::Output {
 }
 
 #[test]
+fn reconcile_command_says_how_many_reports_repeat_an_id() {
+    // The seed, then its second and fourth reports again (the second with other content).
+    let lines: Vec<&str> = SEED.lines().collect();
+    let mut altered: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    altered["published_at"] = "2017-08-20T00:00:00Z".into();
+    let input = format!("{SEED}{altered}\n{}\n", lines[3]);
+    let out = reconcile_final(input);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let id = json::decode_report(lines[1].as_bytes()).unwrap().report_id;
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "2 report(s) skipped: their id was seen before (the first copy counts; first at \
+             line {}: {id})",
+            lines.len() + 1
+        )
+    );
+    // The copies changed nothing.
+    let printed: Vec<IncidentView> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
+        .collect();
+    assert_eq!(printed, views());
+}
+
+#[test]
 fn reconcile_command_ends_quietly_when_its_reader_goes_away() {
     use std::io::Write;
     use std::process::Stdio;

@@ -54,6 +54,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // With --final, the latest update of each incident, its view rendered once at the end.
     let mut latest = Latest::default();
     let mut rejected = 0usize;
+    // Reports whose id was applied before, and the first of them (line, id).
+    let mut seen_again = 0usize;
+    let mut skipped = None;
     // Lines are cut by the framer, so a line of any length (a binary file given by mistake)
     // costs no more memory than the size limit: the rest of it is skipped.
     let mut framer = Framer::new(ContentType::Json);
@@ -90,6 +93,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     continue;
                 }
             };
+            if engine.has_seen(&report.report_id) {
+                // Changes nothing (the first copy is the report), but a file holding one id
+                // twice is more often a mistake than a redelivery: said once, at the end.
+                if skipped.is_none() {
+                    skipped = Some((line, report.report_id.clone()));
+                }
+                seen_again += 1;
+                continue;
+            }
             let folded = match engine.fold(&report) {
                 Ok(f) => f,
                 Err(e) => {
@@ -114,6 +126,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    if let Some((line, id)) = skipped {
+        eprintln!(
+            "{seen_again} report(s) skipped: their id was seen before (the first copy counts; \
+             first at line {line}: {id})"
+        );
+    }
     if rejected > 0 {
         eprintln!("{rejected} line(s) rejected");
         return Ok(ExitCode::from(2));

@@ -762,3 +762,20 @@ fn shape_errors_name_their_path() {
     newline.extend_from_slice(b"\r\n");
     assert!(decode_report(&newline).is_ok());
 }
+
+#[test]
+fn ids_and_names_are_held_in_composed_form() {
+    // "hôpital" with ô as one character (NFC) and as o and a combining circumflex (NFD): they
+    // look the same, so they are one source and one place, whichever a report uses.
+    let (nfc, nfd) = ("h\u{f4}pital-yarmouk", "ho\u{302}pital-yarmouk");
+    let mut v = with(&["claims", "0", "claimant", "id"], json!(nfd));
+    v["incident"]["location"]["place"] = json!("Karra\u{304}da");
+    let r = decode(&v).unwrap();
+    assert_eq!(r.claims[0].claimant.id.as_str(), nfc);
+    assert_eq!(
+        r.incident.location.place.as_ref().unwrap().as_str(),
+        "Karr\u{101}da"
+    );
+    let v = with(&["claims", "0", "claimant", "id"], json!(nfc));
+    assert_eq!(decode(&v).unwrap().claims[0].claimant.id.as_str(), nfc);
+}

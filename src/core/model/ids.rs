@@ -19,6 +19,18 @@ pub(crate) fn has_control_char(s: &str) -> bool {
     }
 }
 
+/// The shared copy of a text in Unicode's composed form (NFC), so that texts that look the same
+/// are equal: one source's id typed as `é` or as `e` and a combining accent is one source. ASCII
+/// text, nearly every id, is composed already and is not scanned again.
+pub(crate) fn composed(s: &str) -> ArcStr {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        ArcStr::from(s)
+    } else {
+        ArcStr::from(s.nfc().collect::<String>())
+    }
+}
+
 /// Checks the shared id rules: non-empty, at most [`MAX_ID_BYTES`], no control characters,
 /// no surrounding whitespace.
 pub(crate) fn check_id(field: &str, s: &str) -> Result<(), ValidationError> {
@@ -98,10 +110,11 @@ macro_rules! id_type {
         }
 
         impl $name {
-            /// Parses an id, enforcing the id rules (length, no control characters).
+            /// Parses an id, enforcing the id rules (length, no control characters), in composed
+            /// form ([`composed`]).
             pub fn parse(s: &str) -> Result<Self, ValidationError> {
                 check_id($field, s)?;
-                Ok(Self(ArcStr::from(s)))
+                Ok(Self(composed(s)))
             }
 
             /// The id as text.

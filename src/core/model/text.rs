@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::error::ValidationError;
 use crate::core::limits::{MAX_NAME_BYTES, MAX_URL_BYTES};
-use crate::core::model::ids::has_control_char;
+use crate::core::model::ids::{composed, has_control_char};
 
 fn check_text(field: &str, s: &str, limit: usize) -> Result<(), ValidationError> {
     if s.trim().is_empty() {
@@ -70,10 +70,10 @@ impl std::hash::Hash for Name {
 }
 
 impl Name {
-    /// Parses a name, enforcing its rules.
+    /// Parses a name, enforcing its rules, in composed form ([`composed`](super::ids::composed)).
     pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
         check_text(field, s, MAX_NAME_BYTES)?;
-        Ok(Self(ArcStr::from(s)))
+        Ok(Self(composed(s)))
     }
 
     /// The name as text.

@@ -106,6 +106,39 @@ fn places_that_differ_by_a_number_letter_or_direction_stay_apart() {
 }
 
 #[test]
+fn a_place_named_less_precisely_does_not_bridge_two_marked_places() {
+    // Karrada Kharij (outer) and Karrada Dakhil (inner) are two places; a report naming only
+    // Karrada may join either, but does not make them one, in any order.
+    let [kharij, karrada, dakhil] = [
+        report("a", 0, baghdad("Karrada Kharij"), json!({})),
+        report("b", 1, baghdad("Karrada"), json!({})),
+        report("c", 2, baghdad("Karrada Dakhil"), json!({})),
+    ];
+    for order in [
+        [&kharij, &karrada, &dakhil],
+        [&kharij, &dakhil, &karrada],
+        [&dakhil, &karrada, &kharij],
+    ] {
+        let reports: Vec<_> = order.into_iter().cloned().collect();
+        let (e, _) = apply_all(&reports);
+        let mut places: Vec<Vec<String>> = e
+            .views()
+            .iter()
+            .map(|v| v.location.places.iter().map(|p| p.to_string()).collect())
+            .collect();
+        places.sort();
+        assert_eq!(places.len(), 2, "{places:?}");
+        assert!(
+            places
+                .iter()
+                .all(|p| !(p.contains(&"Karrada Kharij".to_string())
+                    && p.contains(&"Karrada Dakhil".to_string()))),
+            "{places:?}"
+        );
+    }
+}
+
+#[test]
 fn different_provinces_and_far_apart_days_do_not_link() {
     let (e, _) = apply_all(&[
         report("a", 0, baghdad("Karrada"), json!({})),

@@ -46,10 +46,10 @@ pub fn names_match(a: &str, b: &str) -> bool {
         && strsim::generic_jaro_winkler(&NoSpaces(a), &NoSpaces(b)) >= NAME_SIMILARITY
 }
 
-/// Words that tell apart places sharing a name, in normalised form: compass points and their
-/// Arabic forms, inner and outer (*East Mosul*, *Karrada Dakhil*). Numbers and single letters
+/// Words that tell apart places sharing a name, in normalised form: compass points, inner and
+/// outer, and their Arabic forms (*East Mosul*, *Karrada Dakhil*). Numbers and single letters
 /// are markers too (*Camp 1*, *Zone B*).
-const MARKER_WORDS: [&str; 22] = [
+const MARKER_WORDS: [&str; 24] = [
     "north",
     "south",
     "east",
@@ -72,6 +72,8 @@ const MARKER_WORDS: [&str; 22] = [
     "sharqi",
     "gharbi",
     "wusta",
+    "dakhil",
+    "kharij",
 ];
 
 /// Whether a word of a normalised name tells places apart: a number, a single letter, or one
@@ -85,13 +87,17 @@ fn is_marker(word: &str) -> bool {
 /// are spelled. A name without markers may still match one with them (*Mosul*, *East Mosul*):
 /// it names less, not something else.
 fn markers_differ(a: &str, b: &str) -> bool {
-    let marked = |x: &str| x.split(' ').any(is_marker);
     let within = |x: &str, y: &str| {
         x.split(' ')
             .filter(|w| is_marker(w))
             .all(|w| y.split(' ').any(|v| v == w))
     };
-    marked(a) && marked(b) && !(within(a, b) && within(b, a))
+    has_markers(a) && has_markers(b) && !(within(a, b) && within(b, a))
+}
+
+/// Whether a normalised name carries a marker ([`is_marker`]).
+fn has_markers(name: &str) -> bool {
+    name.split(' ').any(is_marker)
 }
 
 /// [`names_match`] by the text alone, for names outside the normalised alphabet.
@@ -201,25 +207,36 @@ fn time_gap_ms(t: Timestamp, earliest: Timestamp, latest: Timestamp) -> i64 {
     }
 }
 
-/// The score of a name level: `None` when both sides name the level and nothing matches.
+/// The score of a name level: `None` when both sides name the level and nothing matches, or
+/// when two names carry different markers ([`markers_differ`]), whatever else matches. An
+/// incident that took in a report naming *Karrada* beside one naming *Karrada Kharij* still
+/// names Kharij: a report naming *Karrada Dakhil* is another place, whichever came first.
 fn level_score<'a, 'b>(
     mine: impl Iterator<Item = &'a str>,
     theirs: impl Iterator<Item = &'b str> + Clone,
     weight: i32,
 ) -> Option<i32> {
-    let mut named = false;
+    let (mut named, mut matched) = (false, false);
     for m in mine {
+        // Only a name with markers can conflict; one without is done at its first match.
+        let marked = has_markers(m);
         for t in theirs.clone() {
             named = true;
-            if names_match(m, t) {
-                return Some(weight);
+            if marked && markers_differ(m, t) {
+                return None;
+            }
+            if !matched && names_match(m, t) {
+                if !marked {
+                    return Some(weight);
+                }
+                matched = true;
             }
         }
     }
-    if named {
-        None
-    } else {
-        Some(0)
+    match (named, matched) {
+        (false, _) => Some(0),
+        (true, true) => Some(weight),
+        (true, false) => None,
     }
 }
 

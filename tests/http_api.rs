@@ -647,11 +647,10 @@ async fn sse_snapshot_then_live_updates_in_order_then_exact_resumption() {
         let got = resumed.next().await.unwrap();
         assert_eq!(&got, want);
     }
-    // ... and then continues live, like everyone else.
-    let extra = fold(
-        &mut engine,
-        &[extra_report(after[0].incident_id.as_str(), 7)],
-    );
+    // ... and then continues live, like everyone else. The extra report is of Karbala, so it
+    // names the Karbala incident: a report naming an incident of another region is refused.
+    let karbala = before.last().unwrap().incident_id.as_str().to_string();
+    let extra = fold(&mut engine, &[extra_report(&karbala, 7)]);
     assert!(!extra.is_empty());
     for u in &extra {
         model.apply(0, u);

@@ -46,40 +46,40 @@ pub fn names_match(a: &str, b: &str) -> bool {
         && strsim::generic_jaro_winkler(&NoSpaces(a), &NoSpaces(b)) >= NAME_SIMILARITY
 }
 
-/// Words that tell apart places sharing a name, in normalised form: compass points, inner and
-/// outer, and their Arabic forms (*East Mosul*, *Karrada Dakhil*). Numbers and single letters
-/// are markers too (*Camp 1*, *Zone B*).
-const MARKER_WORDS: [&str; 24] = [
-    "north",
-    "south",
-    "east",
-    "west",
-    "northern",
-    "southern",
-    "eastern",
-    "western",
-    "northeast",
-    "northwest",
-    "southeast",
-    "southwest",
-    "central",
-    "upper",
-    "lower",
-    "inner",
-    "outer",
-    "shamali",
-    "janubi",
-    "sharqi",
-    "gharbi",
-    "wusta",
-    "dakhil",
-    "kharij",
-];
-
-/// Whether a word of a normalised name tells places apart: a number, a single letter, or one
-/// of [`MARKER_WORDS`].
+/// Whether a word of a normalised name tells apart places sharing a name: a number, a single
+/// letter (*Camp 1*, *Zone B*), or a compass point, inner or outer, or their Arabic forms
+/// (*East Mosul*, *Karrada Dakhil*). A `match`, not a list search: it runs for every word of
+/// a report's place name against every candidate.
 fn is_marker(word: &str) -> bool {
-    word.len() == 1 || word.bytes().all(|b| b.is_ascii_digit()) || MARKER_WORDS.contains(&word)
+    word.len() == 1
+        || word.bytes().all(|b| b.is_ascii_digit())
+        || matches!(
+            word,
+            "north"
+                | "south"
+                | "east"
+                | "west"
+                | "northern"
+                | "southern"
+                | "eastern"
+                | "western"
+                | "northeast"
+                | "northwest"
+                | "southeast"
+                | "southwest"
+                | "central"
+                | "upper"
+                | "lower"
+                | "inner"
+                | "outer"
+                | "shamali"
+                | "janubi"
+                | "sharqi"
+                | "gharbi"
+                | "wusta"
+                | "dakhil"
+                | "kharij"
+        )
 }
 
 /// Whether two names both carry markers and not the same ones: *East Mosul* and *West Mosul*,
@@ -97,6 +97,10 @@ fn markers_differ(a: &str, b: &str) -> bool {
 
 /// Whether a normalised name carries a marker ([`is_marker`]).
 fn has_markers(name: &str) -> bool {
+    // Most keys are one word: no split to set up.
+    if !name.as_bytes().contains(&b' ') {
+        return is_marker(name);
+    }
     name.split(' ').any(is_marker)
 }
 

@@ -220,6 +220,15 @@ fn reconcile_command_prints_the_same_final_views() {
     assert_eq!(printed, views());
 }
 
+/// The views of the updates `reckon reconcile --final` printed.
+fn printed_views(stdout: Vec<u8>) -> Vec<IncidentView> {
+    String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
+        .collect()
+}
+
 /// Runs `reckon reconcile --final -` on `input`, written on its own thread so a large input
 /// cannot fill the pipe while the command waits to be read.
 fn reconcile_final(input: String) -> std::process::Output {
@@ -261,12 +270,7 @@ fn reconcile_command_says_how_many_reports_repeat_an_id() {
         )
     );
     // The copies changed nothing.
-    let printed: Vec<IncidentView> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
-        .collect();
-    assert_eq!(printed, views());
+    assert_eq!(printed_views(out.stdout), views());
 }
 
 #[test]
@@ -338,10 +342,5 @@ fn reconcile_command_reads_any_line_endings_and_cuts_an_oversized_line() {
         "{stderr}"
     );
     assert!(stderr.contains("1 line(s) rejected"), "{stderr}");
-    let printed: Vec<IncidentView> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
-        .collect();
-    assert_eq!(printed, views());
+    assert_eq!(printed_views(out.stdout), views());
 }

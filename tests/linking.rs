@@ -46,6 +46,16 @@ fn baghdad(place: &str) -> Value {
     json!({"country": "IQ", "admin1": "Baghdad", "admin2": "Baghdad", "place": place})
 }
 
+/// A report of Karrada, Baghdad, at the event time `at` of the given precision.
+fn at_time(id: &str, minute: u32, at: &str, precision: &str) -> reckon::core::model::Report {
+    report(
+        id,
+        minute,
+        baghdad("Karrada"),
+        json!({"incident": {"occurred_at": at, "time_precision": precision}}),
+    )
+}
+
 fn apply_all(reports: &[reckon::core::model::Report]) -> (Engine, Vec<Update>) {
     let mut e = Engine::new(SourceRegistry::default());
     let updates = reports.iter().flat_map(|r| e.apply(r)).collect();
@@ -192,25 +202,17 @@ fn an_incident_spans_at_most_one_window_so_daily_attacks_do_not_chain() {
     // 2017-08-13 at day precision links 36 hours either side. A report of 14 August noon
     // joins (the incident then spans 36 hours); one of 15 August late evening would stretch it
     // to 71 hours and is another incident, though it lies within 36 hours of the last.
-    let later = |id: &str, minute: u32, at: &str, precision: &str| {
-        report(
-            id,
-            minute,
-            baghdad("Karrada"),
-            json!({"incident": {"occurred_at": at, "time_precision": precision}}),
-        )
-    };
     let (e, _) = apply_all(&[
         report("a", 0, baghdad("Karrada"), json!({})),
-        later("b", 1, "2017-08-14T12:00:00Z", "exact"),
-        later("c", 2, "2017-08-15T23:00:00Z", "day"),
+        at_time("b", 1, "2017-08-14T12:00:00Z", "exact"),
+        at_time("c", 2, "2017-08-15T23:00:00Z", "day"),
     ]);
     assert_eq!(e.live_incidents(), 2);
     // Thirty days of shelling at one place, one report a day: each day's report may join the
     // day before, never a run of three, so no day's toll replaces the others'.
     let daily: Vec<_> = (1..=30)
         .map(|d| {
-            later(
+            at_time(
                 &format!("d{d:02}"),
                 d,
                 &format!("2017-08-{d:02}T00:00:00Z"),
@@ -225,29 +227,21 @@ fn an_incident_spans_at_most_one_window_so_daily_attacks_do_not_chain() {
 
 #[test]
 fn a_coarser_report_widens_an_incidents_window_either_side() {
-    let later = |id: &str, minute: u32, at: &str, precision: &str| {
-        report(
-            id,
-            minute,
-            baghdad("Karrada"),
-            json!({"incident": {"occurred_at": at, "time_precision": precision}}),
-        )
-    };
     // A report as coarse as a week widens the window to a week either side, at the same date:
     // reports five days later and five days earlier join, though their own windows (36 hours)
     // reach no day the incident was found on before.
     for at in ["2017-08-18T00:00:00Z", "2017-08-08T00:00:00Z"] {
         let (e, _) = apply_all(&[
             report("a", 0, baghdad("Karrada"), json!({})),
-            later("b", 1, "2017-08-13T00:00:00Z", "week"),
-            later("c", 2, at, "day"),
+            at_time("b", 1, "2017-08-13T00:00:00Z", "week"),
+            at_time("c", 2, at, "day"),
         ]);
         assert_eq!(e.live_incidents(), 1, "{at}");
         assert_eq!(e.views()[0].evidence.len(), 3);
         // Without the coarse report, it is another incident.
         let (e, _) = apply_all(&[
             report("a", 0, baghdad("Karrada"), json!({})),
-            later("c", 2, at, "day"),
+            at_time("c", 2, at, "day"),
         ]);
         assert_eq!(e.live_incidents(), 2, "{at}");
     }

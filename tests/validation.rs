@@ -478,7 +478,7 @@ fn a_claim_is_stated_at_most_a_day_after_its_report_is_published() {
     ] {
         assert!(decode(&at(ok)).is_ok(), "{ok}");
     }
-    refused_after_publication(&at, "claims[0].stated_at", "2071-08-14T10:00:00Z");
+    refused_after_publication(at, "claims[0].stated_at", "2071-08-14T10:00:00Z");
 }
 
 /// Asserts that a time a millisecond past a day after the valid report's publication, and
@@ -513,7 +513,7 @@ fn an_incident_occurs_at_most_a_day_after_its_report_is_published() {
     ] {
         assert!(decode(&at(ok)).is_ok(), "{ok}");
     }
-    refused_after_publication(&at, "incident.occurred_at", "2099-08-13T00:00:00Z");
+    refused_after_publication(at, "incident.occurred_at", "2099-08-13T00:00:00Z");
     let err = invalid(&at("2099-08-13T00:00:00Z"));
     assert_eq!(
         err.to_string(),

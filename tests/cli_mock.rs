@@ -90,7 +90,7 @@ fn assert_seed_in_reports_topic(c: &Cluster, ct: ContentType) {
         BTreeSet::from([
             b"iq/baghdad".to_vec(),
             b"iq/karbala".to_vec(),
-            b"iq/nineveh".to_vec()
+            b"iq/nanawa".to_vec()
         ])
     );
 }

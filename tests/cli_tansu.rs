@@ -122,7 +122,7 @@ fn feed_then_subscribe_shows_the_reconciled_seed_and_replay_agrees() {
     assert!(civilians.party_claims_only);
     assert_eq!(baghdad.view.as_ref().unwrap().grade, Grade::Weak);
 
-    let tal_afar = in_region(&views, "iq/nineveh");
+    let tal_afar = in_region(&views, "iq/nanawa");
     let killed = estimate(tal_afar, Party::Military, Harm::Killed);
     assert_eq!(killed.low.as_ref().unwrap().value, 2);
     assert_eq!(killed.high.as_ref().unwrap().value, 4);

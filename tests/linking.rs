@@ -80,6 +80,69 @@ fn transliteration_variants_join_one_incident() {
 }
 
 #[test]
+fn spellings_of_a_province_and_district_that_fold_alike_join_one_incident() {
+    let loc = |admin1: &str, admin2: &str| json!({"country": "IQ", "admin1": admin1, "admin2": admin2, "place": "al-Bwair"});
+    let reports = [
+        report("a", 0, loc("Nineveh", "Tal Afar"), json!({})),
+        report("b", 1, loc("Ninawa", "Tel Afar"), json!({})),
+        report("c", 2, loc("Ninewa", "Tall Afar"), json!({})),
+    ];
+    // One region key, so a producer keys all three to one partition.
+    let keys: Vec<String> = reports.iter().map(|r| r.region_key()).collect();
+    assert_eq!(keys, ["iq/nanawa"; 3]);
+    let (e, _) = apply_all(&reports);
+    assert_eq!(e.live_incidents(), 1);
+    let v = &e.views()[0];
+    assert_eq!(v.evidence.len(), 3);
+    let names = |ns: &[reckon::core::model::Name]| -> Vec<String> {
+        ns.iter().map(|n| n.as_str().to_string()).collect()
+    };
+    assert_eq!(names(&v.location.admin1), ["Ninawa", "Nineveh", "Ninewa"]);
+    assert_eq!(
+        names(&v.location.admin2),
+        ["Tal Afar", "Tall Afar", "Tel Afar"]
+    );
+}
+
+#[test]
+fn districts_whose_names_fold_to_different_letters_stay_apart() {
+    // Kadhimiya and Adhamiya face each other across the Tigris.
+    let (e, _) = apply_all(&[
+        report("a", 0, baghdad("Kadhimiya"), json!({})),
+        report("b", 1, baghdad("Adhamiya"), json!({})),
+        report("c", 2, baghdad("Kazimiyah"), json!({})),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
+    let sizes: Vec<usize> = e.views().iter().map(|v| v.evidence.len()).collect();
+    assert!(sizes.contains(&2) && sizes.contains(&1), "{sizes:?}");
+}
+
+#[test]
+fn a_state_stored_under_older_name_keys_links_after_restore() {
+    let loc = |admin1: &str| json!({"country": "IQ", "admin1": admin1, "place": "al-Bwair"});
+    let (e, _) = apply_all(&[report("a", 0, loc("Nineveh"), json!({}))]);
+    // The state as a version before folding stored it: the normalised name as region and key.
+    let stored: Vec<String> = e
+        .incidents()
+        .map(|i| {
+            serde_json::to_string(i)
+                .unwrap()
+                .replace("iq/nanawa", "iq/nineveh")
+        })
+        .collect();
+    assert!(stored[0].contains("iq/nineveh") && stored[0].contains("\"key\":\"nineveh\""));
+    let restored = stored.iter().map(|s| serde_json::from_str(s).unwrap());
+    let mut e = Engine::restore(SourceRegistry::default(), restored);
+    let before: Vec<IncidentId> = e.views().into_iter().map(|v| v.incident_id).collect();
+    e.apply(&report("b", 1, loc("Ninawa"), json!({})));
+    let views = e.views();
+    assert_eq!(views.len(), 1, "the new report joins the restored incident");
+    assert_eq!(views[0].incident_id, before[0]);
+    assert_eq!(views[0].region, "iq/nanawa");
+    assert_eq!(views[0].evidence.len(), 2);
+}
+
+#[test]
 fn same_day_attacks_in_different_districts_stay_two() {
     let (e, _) = apply_all(&[
         report("a", 0, baghdad("Karrada"), json!({})),

@@ -363,7 +363,7 @@ mod tests {
             rows.contains("military killed 0/0/50 [disputed, high: party claim, confirmed]"),
             "{rows}"
         );
-        let tal_afar = rows.lines().find(|l| l.contains("iq/nineveh")).unwrap();
+        let tal_afar = rows.lines().find(|l| l.contains("iq/nanawa")).unwrap();
         assert!(tal_afar.contains("cause"), "{tal_afar}");
         let baghdad = rows.lines().find(|l| l.contains("iq/baghdad")).unwrap();
         assert!(baghdad.contains("weak"), "{baghdad}");

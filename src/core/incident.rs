@@ -291,8 +291,10 @@ impl Incident {
         }
     }
 
-    /// Restores the sort orders the binary searches rely on (after decoding a stored state).
+    /// Restores the sort orders the binary searches rely on and the profile's comparison keys
+    /// (after decoding a stored state).
     pub fn normalise(&mut self) {
+        self.profile.rekey();
         self.evidence.sort();
         self.evidence.dedup();
         self.claims.sort_by(|a, b| a.key().cmp(&b.key()));

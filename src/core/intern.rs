@@ -8,25 +8,26 @@ use std::sync::Arc;
 
 use arcstr::ArcStr;
 
-use crate::core::model::{normalise_name, ActorId, CountryCode, Location, Name, Source, SourceId};
+use crate::core::model::{
+    fold_name, normalise_name, ActorId, CountryCode, Location, Name, Source, SourceId,
+};
 
 /// The interning tables of one engine.
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: HashSet<ArcStr>,
     sources: HashSet<Arc<Source>>,
-    /// Admin-area name -> its normalised key and, for an admin1 name, the region key in each
-    /// country it was seen in. Few distinct areas recur in every report, so their
-    /// normalisation (transliteration, splitting) is done once, and one lookup by the borrowed
-    /// name gives both keys of an admin1 name. One name rarely recurs in more than a few
-    /// countries.
+    /// Admin-area name -> its keys and, for an admin1 name, the region key in each country it
+    /// was seen in. Few distinct areas recur in every report, so their normalisation
+    /// (transliteration, splitting, folding) is done once, and one lookup by the borrowed name
+    /// gives every key of an admin1 name. One name rarely recurs in more than a few countries.
     areas: HashMap<ArcStr, Area>,
     /// Country -> region key of locations without admin1.
     countries: HashMap<CountryCode, ArcStr>,
-    /// Place name -> normalised key, for the names seen last: direct-mapped by a hash of the
-    /// name, [`PLACE_SLOTS`] slots, allocated at the first place. Place names are too many to
-    /// keep every one, but a place recurs in reports close together. Both texts are interned,
-    /// so a slot holds no string of its own.
+    /// Place name -> its keys, for the names seen last: direct-mapped by a hash of the name,
+    /// [`PLACE_SLOTS`] slots, allocated at the first place. Place names are too many to keep
+    /// every one, but a place recurs in reports close together. Both texts are interned, so a
+    /// slot holds no string of its own.
     places: Box<[PlaceSlot]>,
 }
 
@@ -35,14 +36,33 @@ pub struct Interner {
 struct Area {
     /// The normalised key.
     key: ArcStr,
+    /// The folded key's hash ([`Keys::fold`]).
+    fold: u64,
     /// (country, region key) of the locations it was the admin1 of.
     regions: Vec<(CountryCode, ArcStr)>,
 }
 
-/// A slot of the place-name memo: a name and its key.
-type PlaceSlot = Option<(Name, ArcStr)>;
+/// A slot of the place-name memo: a name and its keys.
+type PlaceSlot = Option<(Name, Keys)>;
 
-/// Slots of the place-name memo (a power of two): its memory is fixed, ~64 KiB per engine.
+/// A name's comparison keys: normalised ([`normalise_name`], interned) and folded
+/// ([`fold_name`]).
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// The normalised key.
+    pub key: ArcStr,
+    /// A 64-bit hash of the folded key ([`fold_hash`]).
+    pub fold: u64,
+}
+
+/// The hash names that fold alike share: a fixed 64-bit hash of the folded key. Only equality
+/// is asked of it, and two folds that differ collide once in 2^64 pairs; a hash costs no
+/// memory of its own where the folded text would.
+pub fn fold_hash(fold: &str) -> u64 {
+    foldhash::fast::FixedState::default().hash_one(fold)
+}
+
+/// Slots of the place-name memo (a power of two): its memory is fixed, ~48 KiB per engine.
 const PLACE_SLOTS: usize = 2048;
 
 impl Interner {
@@ -72,61 +92,73 @@ impl Interner {
         Name::from_arc(self.text(n.arc()))
     }
 
-    /// The shared copy of an admin-area name and its normalised comparison key, computed once
-    /// per distinct name.
-    pub fn area_key(&mut self, n: &Name) -> (Name, ArcStr) {
+    /// The interned keys of a name.
+    fn keys(&mut self, n: &Name) -> Keys {
+        let normal = normalise_name(n.as_str());
+        let fold = fold_hash(&fold_name(&normal));
+        let key = self.text(&ArcStr::from(normal));
+        Keys { key, fold }
+    }
+
+    /// The shared copy of an admin-area name and its comparison keys, computed once per
+    /// distinct name.
+    pub fn area_key(&mut self, n: &Name) -> (Name, Keys) {
         if let Some((name, area)) = self.areas.get_key_value(n.as_str()) {
-            return (Name::from_arc(name.clone()), area.key.clone());
+            let keys = Keys {
+                key: area.key.clone(),
+                fold: area.fold,
+            };
+            return (Name::from_arc(name.clone()), keys);
         }
-        let key = self.text(&ArcStr::from(normalise_name(n.as_str())));
+        let keys = self.keys(n);
         let name = self.name(n);
         let area = Area {
-            key: key.clone(),
+            key: keys.key.clone(),
+            fold: keys.fold,
             regions: Vec::new(),
         };
         self.areas.insert(name.arc().clone(), area);
-        (name, key)
+        (name, keys)
     }
 
-    /// The shared copy of a location's admin1 name, its comparison key and the location's
+    /// The shared copy of a location's admin1 name, its comparison keys and the location's
     /// region key, `None` without admin1 ([`Interner::region_key`] gives its region).
-    pub fn admin1(&mut self, loc: &Location) -> Option<(Name, ArcStr, ArcStr)> {
+    pub fn admin1(&mut self, loc: &Location) -> Option<(Name, Keys, ArcStr)> {
         let admin1 = loc.admin1.as_ref()?;
         if let Some((name, area)) = self.areas.get_key_value(admin1.as_str()) {
             if let Some((_, region)) = area.regions.iter().find(|(c, _)| *c == loc.country) {
-                return Some((
-                    Name::from_arc(name.clone()),
-                    area.key.clone(),
-                    region.clone(),
-                ));
+                let keys = Keys {
+                    key: area.key.clone(),
+                    fold: area.fold,
+                };
+                return Some((Name::from_arc(name.clone()), keys, region.clone()));
             }
         }
-        let (name, key) = self.area_key(admin1);
+        let (name, keys) = self.area_key(admin1);
         let region = self.text(&ArcStr::from(loc.region_key()));
         if let Some(area) = self.areas.get_mut(admin1.as_str()) {
             area.regions.push((loc.country, region.clone()));
         }
-        Some((name, key, region))
+        Some((name, keys, region))
     }
 
-    /// The shared copy of a place name and its normalised comparison key ([`normalise_name`]),
-    /// remembered for recent names.
-    pub fn place_key(&mut self, n: &Name) -> (Name, ArcStr) {
+    /// The shared copy of a place name and its comparison keys, remembered for recent names.
+    pub fn place_key(&mut self, n: &Name) -> (Name, Keys) {
         if self.places.is_empty() {
             self.places = vec![None; PLACE_SLOTS].into_boxed_slice();
         }
         // Any hash does: the memo only saves work, it never changes a key.
         let hash = foldhash::fast::FixedState::default().hash_one(n.as_str());
         let slot = (hash as usize) & (PLACE_SLOTS - 1);
-        if let Some((name, key)) = &self.places[slot] {
+        if let Some((name, keys)) = &self.places[slot] {
             if name.as_str() == n.as_str() {
-                return (name.clone(), key.clone());
+                return (name.clone(), keys.clone());
             }
         }
-        let key = self.text(&ArcStr::from(normalise_name(n.as_str())));
+        let keys = self.keys(n);
         let name = self.name(n);
-        self.places[slot] = Some((name.clone(), key.clone()));
-        (name, key)
+        self.places[slot] = Some((name.clone(), keys.clone()));
+        (name, keys)
     }
 
     /// The region key of a location, computed once per distinct country and admin1.

@@ -7,9 +7,10 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::core::intern::Interner;
+use crate::core::intern::{fold_hash, Interner, Keys};
 use crate::core::model::{
-    Coordinates, CountryCode, EventType, Name, Report, Target, TimePrecision, Timestamp,
+    fold_name, normalise_name, region_key, Coordinates, CountryCode, EventType, Name, Report,
+    Target, TimePrecision, Timestamp,
 };
 
 /// The level of a named area.
@@ -24,15 +25,33 @@ pub enum Level {
     Place,
 }
 
-/// A name as given, with its normalised comparison key. Ordered by level, key, then name.
+/// A name as given, with its comparison keys. Ordered by level, key, then name.
 #[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct PlaceName {
     /// Its level.
     pub level: Level,
-    /// The comparison key ([`normalise_name`](crate::core::model::normalise_name)).
+    /// The comparison key ([`normalise_name`]).
     pub key: ArcStr,
+    /// The hash of the key folded ([`fold_name`], [`fold_hash`]): names that fold alike are
+    /// spelling variants. Not stored: [`Profile::rekey`] computes it again, under the rules
+    /// of the version that restores the state.
+    #[serde(skip)]
+    pub fold: u64,
     /// The name as a report gave it.
     pub display: Name,
+}
+
+impl PlaceName {
+    /// A name at a level, its keys computed.
+    pub fn new(level: Level, display: Name) -> Self {
+        let key = normalise_name(display.as_str());
+        Self {
+            level,
+            fold: fold_hash(&fold_name(&key)),
+            key: ArcStr::from(key),
+            display,
+        }
+    }
 }
 
 // As derived, with a shortcut for shared copies: the engine interns keys and names, so the
@@ -197,10 +216,11 @@ impl Features {
             Some((display, key, region)) => (Some((display, key)), region),
             None => (None, interner.region_key(loc)),
         };
-        let named = |level, n: Option<(Name, ArcStr)>| {
-            n.map(|(display, key)| PlaceName {
+        let named = |level, n: Option<(Name, Keys)>| {
+            n.map(|(display, Keys { key, fold })| PlaceName {
                 level,
                 key,
+                fold,
                 display,
             })
             // A name made only of generic words ("district") names nothing.
@@ -360,6 +380,24 @@ impl Profile {
         self.latest = self.latest.max(other.latest);
         self.finest = self.finest.min(other.finest);
         self.coarsest = self.coarsest.max(other.coarsest);
+    }
+
+    /// Computes the keys of every name and the region key again from the names as reports
+    /// gave them, after decoding a stored state: a state written under other naming rules
+    /// then links as one written now.
+    pub fn rekey(&mut self) {
+        for n in &mut self.names {
+            *n = PlaceName::new(n.level, n.display.clone());
+        }
+        // A name made only of generic words names nothing (as in `Features::of`).
+        self.names.retain(|n| !n.key.is_empty());
+        self.names.sort();
+        self.names.dedup();
+        let admin1 = self
+            .names_at(Level::Admin1)
+            .next()
+            .map(|n| n.display.as_str());
+        self.region = ArcStr::from(region_key(self.country, admin1));
     }
 
     /// The names at one level.

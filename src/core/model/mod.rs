@@ -12,7 +12,9 @@ mod time;
 
 pub use claim::{Assertion, AttackOutcome, Cause, Claim, FieldKey, FieldRef, Harm, Party, Stance};
 pub use ids::{ActorId, IncidentId, ReportId, SourceId};
-pub use place::{normalise_name, Coordinates, CountryCode, Location, PlacePrecision};
+pub use place::{
+    fold_name, normalise_name, region_key, Coordinates, CountryCode, Location, PlacePrecision,
+};
 pub use quantity::{Contribution, Quantity, VagueWord};
 pub use report::{EventFamily, EventType, IncidentRef, Report, Target};
 pub use source::{Source, SourceKind};

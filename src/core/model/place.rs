@@ -176,11 +176,20 @@ impl Location {
     /// The region key: `iq` or `iq/karbala`. Reports with the same key meet in one partition,
     /// and only reports with the same key are linked to one incident.
     pub fn region_key(&self) -> String {
-        let country = self.country.as_str().to_ascii_lowercase();
-        match &self.admin1 {
-            Some(a) => format!("{country}/{}", normalise_name(a.as_str()).replace(' ', "-")),
-            None => country,
-        }
+        region_key(self.country, self.admin1.as_ref().map(Name::as_str))
+    }
+}
+
+/// The region key of a country and first-level area name: the country, lower-cased, and the
+/// area's [`fold_name`] with dashes between words (`iq/karbala`, `iq/nanawa` for *Nineveh*,
+/// *Ninawa* and *Ninewa*). Spelling variants of one province's name give one key, so their
+/// reports meet in one partition. A name made only of generic words names no area.
+pub fn region_key(country: CountryCode, admin1: Option<&str>) -> String {
+    let country = country.as_str().to_ascii_lowercase();
+    let area = admin1.map(|a| fold_name(&normalise_name(a)).replace(' ', "-"));
+    match area {
+        Some(a) if !a.is_empty() => format!("{country}/{a}"),
+        _ => country,
     }
 }
 
@@ -202,21 +211,32 @@ const GENERIC_WORDS: &[&str] = &[
     "el",
 ];
 
-/// Normalises a place name for comparison: transliterated to ASCII, lower-cased, split on
-/// anything not a letter or digit, generic words and Arabic articles dropped, doubled letters
-/// collapsed. `Karrada`, `Karada` and `al-Karrada` all become `karada`.
+/// Whether a character is an apostrophe as transliterations write it (for *ʿayn* and
+/// *hamza*: *Qa'im*, *Ta`izz*), after transliteration to ASCII: left out of a word, not a
+/// break between two.
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '`'
+}
+
+/// Normalises a place name for comparison: transliterated to ASCII, lower-cased, apostrophes
+/// left out, split on anything else not a letter or digit, generic words and Arabic articles
+/// dropped, doubled letters collapsed. `Karrada`, `Karada` and `al-Karrada` all become
+/// `karada`; `Qa'im` becomes `qaim`.
 pub fn normalise_name(s: &str) -> String {
     let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
     let mut out = String::with_capacity(ascii.len());
-    for token in ascii
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|t| !t.is_empty() && !GENERIC_WORDS.iter().any(|g| g.eq_ignore_ascii_case(t)))
-    {
+    let mut word = String::new();
+    for token in ascii.split(|c: char| !c.is_ascii_alphanumeric() && !is_apostrophe(c)) {
+        word.clear();
+        word.extend(token.chars().filter(|c| !is_apostrophe(*c)));
+        if word.is_empty() || GENERIC_WORDS.iter().any(|g| g.eq_ignore_ascii_case(&word)) {
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
         }
         let mut prev = None;
-        for c in token.chars().map(|c| c.to_ascii_lowercase()) {
+        for c in word.chars().map(|c| c.to_ascii_lowercase()) {
             if Some(c) != prev {
                 out.push(c);
             }
@@ -224,6 +244,67 @@ pub fn normalise_name(s: &str) -> String {
         }
     }
     out
+}
+
+/// Folds a normalised name ([`normalise_name`]) to the letters its transliterations agree
+/// on: every run of vowels (and of `y` after the first letter) becomes one `a`, `q` becomes
+/// `k`, `dh` `z`, `v` `w`, `ph` `f`, `dj` `j`, `ck` `k`, and an `h` ending a word after a
+/// vowel is dropped. Latin spellings of Arabic, Persian and Pashto names differ mostly in the
+/// vowels they write and in these letters: *Tal Afar* and *Tel Afar*, *Karbala* and
+/// *Kerbala*, *Kadhimiya* and *Kazimiyah*, *Nineveh* and *Ninawa* each fold alike. A word of
+/// one letter is kept as it is: it tells places apart (*Zone A*, *Zone E*).
+pub fn fold_name(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for (i, word) in key.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.len() <= 1 {
+            out.push_str(word);
+        } else {
+            fold_word(word.as_bytes(), &mut out);
+        }
+    }
+    out
+}
+
+/// [`fold_name`] of one word of ASCII letters and digits.
+fn fold_word(w: &[u8], out: &mut String) {
+    let is_vowel = |i: usize| match w[i] {
+        b'a' | b'e' | b'i' | b'o' | b'u' => true,
+        b'y' => i > 0,
+        _ => false,
+    };
+    // The letter pushed last, and whether it stood for vowels.
+    let (mut last, mut after_vowel) = (None, false);
+    let mut i = 0;
+    while i < w.len() {
+        if is_vowel(i) {
+            if !after_vowel {
+                out.push('a');
+            }
+            (last, after_vowel) = (Some(b'a'), true);
+            i += 1;
+            continue;
+        }
+        let (c, len) = match (w[i], w.get(i + 1).copied()) {
+            (b'd', Some(b'h')) => (b'z', 2),
+            (b'p', Some(b'h')) => (b'f', 2),
+            (b'd', Some(b'j')) => (b'j', 2),
+            (b'c', Some(b'k')) => (b'k', 2),
+            (b'q', _) => (b'k', 1),
+            (b'v', _) => (b'w', 1),
+            // A final h after a vowel is not heard: Basrah, Basra.
+            (b'h', None) if after_vowel => break,
+            (c, _) => (c, 1),
+        };
+        // Mapped letters may double up again (kq): once is enough.
+        if after_vowel || last != Some(c) {
+            out.push(char::from(c));
+        }
+        (last, after_vowel) = (Some(c), false);
+        i += len;
+    }
 }
 
 #[cfg(test)]
@@ -239,6 +320,44 @@ mod tests {
         assert_eq!(normalise_name("Tal-Afar"), normalise_name("Tal Afar"));
         assert_eq!(normalise_name("Palestine district"), "palestine");
         assert_eq!(normalise_name("Karbalā’"), "karbala");
+    }
+
+    #[test]
+    fn apostrophes_are_left_out_of_a_word() {
+        assert_eq!(normalise_name("Al Qa'im"), "qaim");
+        assert_eq!(normalise_name("Ta’izz"), "taiz");
+        assert_eq!(normalise_name("Ta`izz"), "taiz");
+        assert_eq!(normalise_name("'Ana"), "ana");
+    }
+
+    #[test]
+    fn folding_unifies_vowels_and_the_letters_transliterations_swap() {
+        assert_eq!(fold_name("tel afar"), "tal afar");
+        assert_eq!(fold_name("kerbala"), "karbala");
+        assert_eq!(fold_name("kadhimiya"), fold_name("kazimiyah"));
+        assert_eq!(fold_name("nineveh"), fold_name("ninawa"));
+        assert_eq!(fold_name("qunduz"), "kandaz");
+        assert_eq!(fold_name("basrah"), "basra");
+        // An initial y is a consonant; a y after it is a vowel, as in Diyala and Baiji/Bayji.
+        assert_eq!(fold_name("yathrib"), "yathrab");
+        assert_eq!(fold_name("bayji"), fold_name("baiji"));
+        // One-letter words and numbers stay as they are.
+        assert_eq!(fold_name("zone e 12"), "zana e 12");
+        assert_eq!(fold_name(""), "");
+    }
+
+    #[test]
+    fn spelling_variants_of_a_province_give_one_region_key() {
+        let iq = CountryCode::parse("c", "iq").unwrap();
+        assert_eq!(region_key(iq, Some("Karbala")), "iq/karbala");
+        assert_eq!(region_key(iq, Some("Kerbala")), "iq/karbala");
+        assert_eq!(region_key(iq, Some("Nineveh")), "iq/nanawa");
+        assert_eq!(region_key(iq, Some("Ninawa")), "iq/nanawa");
+        assert_eq!(region_key(iq, Some("Ninewa Governorate")), "iq/nanawa");
+        assert_eq!(region_key(iq, Some("Salah al-Din")), "iq/sala-dan");
+        // A name made only of generic words names no area.
+        assert_eq!(region_key(iq, Some("Province")), "iq");
+        assert_eq!(region_key(iq, None), "iq");
     }
 
     #[test]

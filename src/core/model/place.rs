@@ -221,22 +221,33 @@ fn is_apostrophe(c: char) -> bool {
 /// Normalises a place name for comparison: transliterated to ASCII, lower-cased, apostrophes
 /// left out, split on anything else not a letter or digit, generic words and Arabic articles
 /// dropped, doubled letters collapsed. `Karrada`, `Karada` and `al-Karrada` all become
-/// `karada`; `Qa'im` becomes `qaim`.
+/// `karada`; `Qa'im` becomes `qaim`; `An Najaf` becomes `najaf`.
 pub fn normalise_name(s: &str) -> String {
     let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
+    let words: Vec<String> = ascii
+        .split(|c: char| !c.is_ascii_alphanumeric() && !is_apostrophe(c))
+        .map(|t| {
+            t.chars()
+                .filter(|c| !is_apostrophe(*c))
+                .map(|c| c.to_ascii_lowercase())
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
     let mut out = String::with_capacity(ascii.len());
-    let mut word = String::new();
-    for token in ascii.split(|c: char| !c.is_ascii_alphanumeric() && !is_apostrophe(c)) {
-        word.clear();
-        word.extend(token.chars().filter(|c| !is_apostrophe(*c)));
-        if word.is_empty() || GENERIC_WORDS.iter().any(|g| g.eq_ignore_ascii_case(&word)) {
+    for (i, word) in words.iter().enumerate() {
+        if GENERIC_WORDS.contains(&word.as_str())
+            || words
+                .get(i + 1)
+                .is_some_and(|next| is_assimilated_article(word, next))
+        {
             continue;
         }
         if !out.is_empty() {
             out.push(' ');
         }
         let mut prev = None;
-        for c in word.chars().map(|c| c.to_ascii_lowercase()) {
+        for c in word.chars() {
             if Some(c) != prev {
                 out.push(c);
             }
@@ -244,6 +255,21 @@ pub fn normalise_name(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `word` is the Arabic article assimilated to the first consonant of `next`, as
+/// transliterations write it before the "sun letters": *an-Najaf*, *as-Sulaymaniyah*,
+/// *ash-Sharqat*, *ad-Din*, *ez-Zor*. Sources write *Najaf* and *An Najaf* for one province; a
+/// word that does not repeat the next word's first consonant is kept (*As Ar*, *An Bar*).
+fn is_assimilated_article(word: &str, next: &str) -> bool {
+    let Some(consonant) = word.strip_prefix('a').or_else(|| word.strip_prefix('e')) else {
+        return false;
+    };
+    matches!(
+        consonant,
+        "d" | "dh" | "n" | "r" | "s" | "sh" | "t" | "th" | "z"
+    ) && next.len() > consonant.len()
+        && next.starts_with(consonant)
 }
 
 /// Folds a normalised name ([`normalise_name`]) to the letters its transliterations agree
@@ -331,6 +357,22 @@ mod tests {
     }
 
     #[test]
+    fn the_article_assimilated_to_a_sun_letter_is_dropped() {
+        assert_eq!(normalise_name("An Najaf"), "najaf");
+        assert_eq!(normalise_name("As Sulaymaniyah"), "sulaymaniyah");
+        assert_eq!(normalise_name("ash-Sharqat"), "sharqat");
+        assert_eq!(
+            normalise_name("Salah ad Din"),
+            normalise_name("Salah al-Din")
+        );
+        assert_eq!(normalise_name("Deir ez-Zor"), "deir zor");
+        // Not before a word that starts otherwise, nor as the last word.
+        assert_eq!(normalise_name("As Bar"), "as bar");
+        assert_eq!(normalise_name("Tall as"), "tal as");
+        assert_eq!(normalise_name("Ana"), "ana");
+    }
+
+    #[test]
     fn folding_unifies_vowels_and_the_letters_transliterations_swap() {
         assert_eq!(fold_name("tel afar"), "tal afar");
         assert_eq!(fold_name("kerbala"), "karbala");
@@ -355,6 +397,12 @@ mod tests {
         assert_eq!(region_key(iq, Some("Ninawa")), "iq/nanawa");
         assert_eq!(region_key(iq, Some("Ninewa Governorate")), "iq/nanawa");
         assert_eq!(region_key(iq, Some("Salah al-Din")), "iq/sala-dan");
+        assert_eq!(region_key(iq, Some("Salah ad Din")), "iq/sala-dan");
+        assert_eq!(region_key(iq, Some("An Najaf")), "iq/najaf");
+        assert_eq!(
+            region_key(iq, Some("As Sulaymaniyah")),
+            region_key(iq, Some("Suleimaniya"))
+        );
         // A name made only of generic words names no area.
         assert_eq!(region_key(iq, Some("Province")), "iq");
         assert_eq!(region_key(iq, None), "iq");

@@ -40,6 +40,19 @@ pub enum RegistryError {
     /// The JSON could not be parsed.
     #[error("source registry is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// One id registered twice: two descriptions of one source, of which neither can be
+    /// taken silently.
+    #[error(
+        "source registry: {id} is registered twice (entries {first} and {second}, counted from 1)"
+    )]
+    Duplicate {
+        /// The source.
+        id: SourceId,
+        /// The first entry for it.
+        first: usize,
+        /// The next one.
+        second: usize,
+    },
     /// A credibility above 100.
     #[error("source registry: credibility of {id} is {value}, above 100")]
     Credibility {
@@ -51,14 +64,22 @@ pub enum RegistryError {
 }
 
 impl SourceRegistry {
-    /// Builds a registry from entries; later entries for the same id replace earlier ones.
+    /// Builds a registry from entries; an id registered twice is an error.
     pub fn new(entries: Vec<RegisteredSource>) -> Result<Self, RegistryError> {
         let mut map = BTreeMap::new();
-        for e in entries {
+        let mut at: BTreeMap<SourceId, usize> = BTreeMap::new();
+        for (n, e) in entries.into_iter().enumerate() {
             if let Some(c) = e.credibility.filter(|c| *c > 100) {
                 return Err(RegistryError::Credibility {
                     id: e.id.clone(),
                     value: c,
+                });
+            }
+            if let Some(first) = at.insert(e.id.clone(), n + 1) {
+                return Err(RegistryError::Duplicate {
+                    id: e.id,
+                    first,
+                    second: n + 1,
                 });
             }
             map.insert(e.id.clone(), e);
@@ -186,6 +207,22 @@ mod tests {
             SourceKind::IndependentMedia.default_credibility()
         );
         assert!(SourceRegistry::from_json(r#"[{"id":"x","credibility":101}]"#).is_err());
+    }
+
+    #[test]
+    fn a_source_registered_twice_is_refused_with_both_entries() {
+        let e = SourceRegistry::from_json(
+            r#"[{"id":"amaq","kind":"perpetrator_media"},{"id":"x"},{"id":"amaq","credibility":90}]"#,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            &e,
+            RegistryError::Duplicate { id, first: 1, second: 3 } if id.as_str() == "amaq"
+        ));
+        assert_eq!(
+            e.to_string(),
+            "source registry: amaq is registered twice (entries 1 and 3, counted from 1)"
+        );
     }
 
     fn source(id: &str, affiliated_with: Option<&str>) -> Source {

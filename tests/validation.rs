@@ -542,6 +542,20 @@ fn coordinate_ranges() {
 }
 
 #[test]
+fn a_country_code_no_country_has_is_refused() {
+    let path = ["incident", "location", "country"];
+    for code in ["XX", "uk"] {
+        let e = invalid(&with(&path, json!(code)));
+        assert!(
+            matches!(&e, ValidationError::Malformed { field, reason } if field == "incident.location.country" && reason.contains("not an assigned ISO 3166-1")),
+            "{code}: {e}"
+        );
+    }
+    // Kosovo's code, which the standard leaves to users, is accepted.
+    assert!(decode_report(with(&path, json!("XK")).to_string().as_bytes()).is_ok());
+}
+
+#[test]
 fn malformed_fields() {
     assert!(
         matches!(invalid(&with(&["incident", "location", "country"], json!("Iraq"))), ValidationError::Malformed { field, .. } if field == "incident.location.country")

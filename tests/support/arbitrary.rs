@@ -77,7 +77,16 @@ pub fn url() -> impl Strategy<Value = Url> {
 }
 
 pub fn country() -> impl Strategy<Value = CountryCode> {
-    "[A-Za-z]{2}".prop_map(|s| CountryCode::parse("country", &s).unwrap())
+    let all: Vec<CountryCode> = CountryCode::all().collect();
+    (proptest::sample::select(all), proptest::bool::ANY).prop_map(|(c, lower)| {
+        // Any case is accepted: parse the text back as a report would give it.
+        let text = if lower {
+            c.as_str().to_ascii_lowercase()
+        } else {
+            c.as_str().to_string()
+        };
+        CountryCode::parse("country", &text).unwrap()
+    })
 }
 
 // ----- numbers, times, places ---------------------------------------------------------------

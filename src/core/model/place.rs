@@ -12,8 +12,35 @@ use crate::core::error::ValidationError;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CountryCode([u8; 2]);
 
+/// The ISO 3166-1 alpha-2 codes assigned to countries and territories, sorted, and `XK`
+/// (Kosovo), which the standard leaves to users and conflict datasets use.
+const ASSIGNED: [[u8; 2]; 250] = [
+    *b"AD", *b"AE", *b"AF", *b"AG", *b"AI", *b"AL", *b"AM", *b"AO", *b"AQ", *b"AR", *b"AS", *b"AT",
+    *b"AU", *b"AW", *b"AX", *b"AZ", *b"BA", *b"BB", *b"BD", *b"BE", *b"BF", *b"BG", *b"BH", *b"BI",
+    *b"BJ", *b"BL", *b"BM", *b"BN", *b"BO", *b"BQ", *b"BR", *b"BS", *b"BT", *b"BV", *b"BW", *b"BY",
+    *b"BZ", *b"CA", *b"CC", *b"CD", *b"CF", *b"CG", *b"CH", *b"CI", *b"CK", *b"CL", *b"CM", *b"CN",
+    *b"CO", *b"CR", *b"CU", *b"CV", *b"CW", *b"CX", *b"CY", *b"CZ", *b"DE", *b"DJ", *b"DK", *b"DM",
+    *b"DO", *b"DZ", *b"EC", *b"EE", *b"EG", *b"EH", *b"ER", *b"ES", *b"ET", *b"FI", *b"FJ", *b"FK",
+    *b"FM", *b"FO", *b"FR", *b"GA", *b"GB", *b"GD", *b"GE", *b"GF", *b"GG", *b"GH", *b"GI", *b"GL",
+    *b"GM", *b"GN", *b"GP", *b"GQ", *b"GR", *b"GS", *b"GT", *b"GU", *b"GW", *b"GY", *b"HK", *b"HM",
+    *b"HN", *b"HR", *b"HT", *b"HU", *b"ID", *b"IE", *b"IL", *b"IM", *b"IN", *b"IO", *b"IQ", *b"IR",
+    *b"IS", *b"IT", *b"JE", *b"JM", *b"JO", *b"JP", *b"KE", *b"KG", *b"KH", *b"KI", *b"KM", *b"KN",
+    *b"KP", *b"KR", *b"KW", *b"KY", *b"KZ", *b"LA", *b"LB", *b"LC", *b"LI", *b"LK", *b"LR", *b"LS",
+    *b"LT", *b"LU", *b"LV", *b"LY", *b"MA", *b"MC", *b"MD", *b"ME", *b"MF", *b"MG", *b"MH", *b"MK",
+    *b"ML", *b"MM", *b"MN", *b"MO", *b"MP", *b"MQ", *b"MR", *b"MS", *b"MT", *b"MU", *b"MV", *b"MW",
+    *b"MX", *b"MY", *b"MZ", *b"NA", *b"NC", *b"NE", *b"NF", *b"NG", *b"NI", *b"NL", *b"NO", *b"NP",
+    *b"NR", *b"NU", *b"NZ", *b"OM", *b"PA", *b"PE", *b"PF", *b"PG", *b"PH", *b"PK", *b"PL", *b"PM",
+    *b"PN", *b"PR", *b"PS", *b"PT", *b"PW", *b"PY", *b"QA", *b"RE", *b"RO", *b"RS", *b"RU", *b"RW",
+    *b"SA", *b"SB", *b"SC", *b"SD", *b"SE", *b"SG", *b"SH", *b"SI", *b"SJ", *b"SK", *b"SL", *b"SM",
+    *b"SN", *b"SO", *b"SR", *b"SS", *b"ST", *b"SV", *b"SX", *b"SY", *b"SZ", *b"TC", *b"TD", *b"TF",
+    *b"TG", *b"TH", *b"TJ", *b"TK", *b"TL", *b"TM", *b"TN", *b"TO", *b"TR", *b"TT", *b"TV", *b"TW",
+    *b"TZ", *b"UA", *b"UG", *b"UM", *b"US", *b"UY", *b"UZ", *b"VA", *b"VC", *b"VE", *b"VG", *b"VI",
+    *b"VN", *b"VU", *b"WF", *b"WS", *b"XK", *b"YE", *b"YT", *b"ZA", *b"ZM", *b"ZW",
+];
+
 impl CountryCode {
-    /// Parses a two-letter code, case-insensitively.
+    /// Parses a two-letter code, case-insensitively: an assigned ISO 3166-1 alpha-2 code or
+    /// `XK`. A code no country has (`XX`, `UK`) is refused: it would make a region of its own.
     pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
         let b = s.as_bytes();
         if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
@@ -22,7 +49,19 @@ impl CountryCode {
                 reason: format!("{s:?} is not a two-letter ISO 3166-1 country code"),
             });
         }
-        Ok(Self([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+        let code = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+        if ASSIGNED.binary_search(&code).is_err() {
+            return Err(ValidationError::Malformed {
+                field: field.to_string(),
+                reason: format!("{s:?} is not an assigned ISO 3166-1 alpha-2 country code"),
+            });
+        }
+        Ok(Self(code))
+    }
+
+    /// Every code [`CountryCode::parse`] accepts, in order.
+    pub fn all() -> impl Iterator<Item = CountryCode> {
+        ASSIGNED.iter().map(|c| Self(*c))
     }
 
     /// The code as text, e.g. `IQ`.
@@ -406,6 +445,18 @@ mod tests {
         // A name made only of generic words names no area.
         assert_eq!(region_key(iq, Some("Province")), "iq");
         assert_eq!(region_key(iq, None), "iq");
+    }
+
+    #[test]
+    fn only_assigned_country_codes_are_accepted() {
+        assert_eq!(CountryCode::parse("c", "iq").unwrap().as_str(), "IQ");
+        assert_eq!(CountryCode::parse("c", "XK").unwrap().as_str(), "XK");
+        for bad in ["XX", "UK", "ZZ", "EU"] {
+            let e = CountryCode::parse("c", bad).unwrap_err();
+            assert!(e.to_string().contains("not an assigned"), "{bad}: {e}");
+        }
+        assert!(CountryCode::parse("c", "Iraq").is_err());
+        assert_eq!(CountryCode::all().count(), 250);
     }
 
     #[test]

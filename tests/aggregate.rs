@@ -551,3 +551,52 @@ fn a_claimant_correcting_itself_within_one_report_is_digested_as_the_whole_view(
         );
     }
 }
+
+#[test]
+fn unknown_event_type_and_target_are_listed_only_when_nothing_is_known() {
+    let vague = |id: &str, minute: u32, claims: Vec<Value>| {
+        json::decode_report(
+            json!({
+                "report_id": id,
+                "publisher": media("daily"),
+                "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
+                "incident": {
+                    "occurred_at": "2017-08-13T00:00:00Z",
+                    "location": {"country": "IQ", "admin1": "Baghdad", "place": "Karrada"},
+                    "event_type": "unknown", "target": "unknown"
+                },
+                "claims": claims
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("valid test report")
+    };
+    // Only reports that do not know: the view says so.
+    let (_, v) = fold(&[vague("a", 0, vec![killed(media("daily"), exact(3))])]);
+    assert_eq!(json!(v.event_types), json!(["unknown"]));
+    assert_eq!(json!(v.targets), json!(["unknown"]));
+    // Beside a known value, `unknown` is not listed, and a report that does not know changes
+    // neither list.
+    let (updates, v) = fold(&[
+        report(
+            "a",
+            0,
+            media("daily"),
+            vec![killed(media("daily"), exact(3))],
+        ),
+        vague("b", 1, vec![killed(media("wire"), exact(4))]),
+    ]);
+    assert_eq!(json!(v.event_types), json!(["vbied"]));
+    assert_eq!(json!(v.targets), json!(["civilians"]));
+    let last = updates.last().unwrap();
+    assert_eq!(last.version, 2);
+    assert!(
+        !last
+            .changes
+            .iter()
+            .any(|c| c == "event_types" || c == "targets"),
+        "{:?}",
+        last.changes
+    );
+}

@@ -9,8 +9,8 @@ mod resolve;
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::link::Level;
 use crate::core::model::{
-    ActorId, Assertion, AttackOutcome, Cause, Harm, Name, Party, Quantity, ReportId, SourceId,
-    SourceKind, Stance, Timestamp,
+    ActorId, Assertion, AttackOutcome, Cause, EventType, Harm, Name, Party, Quantity, ReportId,
+    SourceId, SourceKind, Stance, Target, Timestamp,
 };
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{stable_hash, Section, Sections};
@@ -41,6 +41,25 @@ fn location(incident: &Incident) -> LocationView {
         places: names(incident, Level::Place),
         coordinates: p.coordinates.clone(),
     }
+}
+
+/// The values of a set an incident's view lists: `unknown` only when nothing else is known. A
+/// report that does not know the event type or target says nothing about it; beside a known
+/// value, `unknown` would read as a second, conflicting one.
+fn known_or_unknown<T: PartialEq>(all: impl Iterator<Item = T>, unknown: T) -> Vec<T> {
+    let mut v: Vec<T> = all.collect();
+    if v.len() > 1 {
+        v.retain(|x| *x != unknown);
+    }
+    v
+}
+
+fn event_types(incident: &Incident) -> Vec<EventType> {
+    known_or_unknown(incident.profile.event_types.iter(), EventType::Unknown)
+}
+
+fn targets(incident: &Incident) -> Vec<Target> {
+    known_or_unknown(incident.profile.targets.iter(), Target::Unknown)
 }
 
 fn time(incident: &Incident) -> TimeView {
@@ -292,8 +311,8 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
         region: p.region.to_string(),
         location: location(incident),
         time: time(incident),
-        event_types: p.event_types.iter().collect(),
-        targets: p.targets.iter().collect(),
+        event_types: event_types(incident),
+        targets: targets(incident),
         casualties: casualties(&claims),
         responsibility,
         cause,
@@ -442,13 +461,12 @@ pub fn section_hashes_after(
             }
         });
     }
-    let p = &incident.profile;
     for section in sections.iter() {
         let hash = match section {
             Section::Location => Some(stable_hash(&location(incident))),
             Section::Time => Some(stable_hash(&time(incident))),
-            Section::EventTypes => Some(stable_hash(&p.event_types.iter().collect::<Vec<_>>())),
-            Section::Targets => Some(stable_hash(&p.targets.iter().collect::<Vec<_>>())),
+            Section::EventTypes => Some(stable_hash(&event_types(incident))),
+            Section::Targets => Some(stable_hash(&targets(incident))),
             Section::Casualties(party, harm) => match change {
                 Some(change) => {
                     let before = incident.digest.get(section);

@@ -23,6 +23,17 @@ fn exact(n: u32) -> Value {
 
 /// A report about one Karrada bombing, published at `minute` past 10:00 by `publisher`.
 fn report(id: &str, minute: u32, publisher: Value, claims: Vec<Value>) -> Report {
+    report_of(id, minute, publisher, ("vbied", "civilians"), claims)
+}
+
+/// The same report about Karrada, with the event type and target it gives.
+fn report_of(
+    id: &str,
+    minute: u32,
+    publisher: Value,
+    (event_type, target): (&str, &str),
+    claims: Vec<Value>,
+) -> Report {
     let r = json!({
         "report_id": id,
         "publisher": publisher,
@@ -30,7 +41,7 @@ fn report(id: &str, minute: u32, publisher: Value, claims: Vec<Value>) -> Report
         "incident": {
             "occurred_at": "2017-08-13T00:00:00Z",
             "location": {"country": "IQ", "admin1": "Baghdad", "place": "Karrada"},
-            "event_type": "vbied", "target": "civilians"
+            "event_type": event_type, "target": target
         },
         "claims": claims
     });
@@ -555,22 +566,7 @@ fn a_claimant_correcting_itself_within_one_report_is_digested_as_the_whole_view(
 #[test]
 fn unknown_event_type_and_target_are_listed_only_when_nothing_is_known() {
     let vague = |id: &str, minute: u32, claims: Vec<Value>| {
-        json::decode_report(
-            json!({
-                "report_id": id,
-                "publisher": media("daily"),
-                "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
-                "incident": {
-                    "occurred_at": "2017-08-13T00:00:00Z",
-                    "location": {"country": "IQ", "admin1": "Baghdad", "place": "Karrada"},
-                    "event_type": "unknown", "target": "unknown"
-                },
-                "claims": claims
-            })
-            .to_string()
-            .as_bytes(),
-        )
-        .expect("valid test report")
+        report_of(id, minute, media("daily"), ("unknown", "unknown"), claims)
     };
     // Only reports that do not know: the view says so.
     let (_, v) = fold(&[vague("a", 0, vec![killed(media("daily"), exact(3))])]);

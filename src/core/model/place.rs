@@ -312,7 +312,8 @@ fn is_assimilated_article(word: &str, next: &str) -> bool {
 }
 
 /// Folds a normalised name ([`normalise_name`]) to the letters its transliterations agree
-/// on: every run of vowels (and of `y` after the first letter) becomes one `a`, `q` becomes
+/// on: every run of vowels (with `y` after the first letter, and `w` closing a syllable after
+/// a vowel) becomes one `a`, `q` becomes
 /// `k`, `dh` `z`, `v` `w`, `ph` `f`, `dj` `j`, `ck` `k`, and an `h` ending a word after a
 /// vowel is dropped. Latin spellings of Arabic, Persian and Pashto names differ mostly in the
 /// vowels they write and in these letters: *Tal Afar* and *Tel Afar*, *Karbala* and
@@ -335,9 +336,13 @@ pub fn fold_name(key: &str) -> String {
 
 /// [`fold_name`] of one word of ASCII letters and digits.
 fn fold_word(w: &[u8], out: &mut String) {
+    let plain = |b: u8| matches!(b, b'a' | b'e' | b'i' | b'o' | b'u');
     let is_vowel = |i: usize| match w[i] {
-        b'a' | b'e' | b'i' | b'o' | b'u' => true,
+        b if plain(b) => true,
         b'y' => i > 0,
+        // A w that closes a syllable after a vowel is written for the same sound as o or ou:
+        // Mawsil and Mosul, Zawr and Zor.
+        b'w' => i > 0 && plain(w[i - 1]) && w.get(i + 1).is_none_or(|n| !plain(*n) && *n != b'y'),
         _ => false,
     };
     // The letter pushed last, and whether it stood for vowels.
@@ -422,6 +427,12 @@ mod tests {
         // An initial y is a consonant; a y after it is a vowel, as in Diyala and Baiji/Bayji.
         assert_eq!(fold_name("yathrib"), "yathrab");
         assert_eq!(fold_name("bayji"), fold_name("baiji"));
+        // A w closing a syllable after a vowel is a vowel too; before one it is a consonant.
+        assert_eq!(fold_name("mawsil"), fold_name("mosul"));
+        assert_eq!(fold_name("dayr az zawr"), fold_name("deir ez zor"));
+        assert_eq!(fold_name("hadramawt"), fold_name("hadramout"));
+        assert_eq!(fold_name("ninawa"), "nanawa");
+        assert_eq!(fold_name("shabwa"), "shabwa");
         // One-letter words and numbers stay as they are.
         assert_eq!(fold_name("zone e 12"), "zana e 12");
         assert_eq!(fold_name(""), "");

@@ -34,10 +34,8 @@ pub struct Interner {
 /// What the interner knows of an admin-area name.
 #[derive(Debug)]
 struct Area {
-    /// The normalised key.
-    key: ArcStr,
-    /// The folded key's hash ([`Keys::fold`]).
-    fold: u64,
+    /// Its comparison keys.
+    keys: Keys,
     /// (country, region key) of the locations it was the admin1 of.
     regions: Vec<(CountryCode, ArcStr)>,
 }
@@ -104,17 +102,12 @@ impl Interner {
     /// distinct name.
     pub fn area_key(&mut self, n: &Name) -> (Name, Keys) {
         if let Some((name, area)) = self.areas.get_key_value(n.as_str()) {
-            let keys = Keys {
-                key: area.key.clone(),
-                fold: area.fold,
-            };
-            return (Name::from_arc(name.clone()), keys);
+            return (Name::from_arc(name.clone()), area.keys.clone());
         }
         let keys = self.keys(n);
         let name = self.name(n);
         let area = Area {
-            key: keys.key.clone(),
-            fold: keys.fold,
+            keys: keys.clone(),
             regions: Vec::new(),
         };
         self.areas.insert(name.arc().clone(), area);
@@ -127,11 +120,8 @@ impl Interner {
         let admin1 = loc.admin1.as_ref()?;
         if let Some((name, area)) = self.areas.get_key_value(admin1.as_str()) {
             if let Some((_, region)) = area.regions.iter().find(|(c, _)| *c == loc.country) {
-                let keys = Keys {
-                    key: area.key.clone(),
-                    fold: area.fold,
-                };
-                return Some((Name::from_arc(name.clone()), keys, region.clone()));
+                let name = Name::from_arc(name.clone());
+                return Some((name, area.keys.clone(), region.clone()));
             }
         }
         let (name, keys) = self.area_key(admin1);

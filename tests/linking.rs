@@ -519,6 +519,63 @@ fn later_evidence_merges_two_incidents_and_says_so() {
 }
 
 #[test]
+fn a_report_naming_no_kind_does_not_merge_attacks_of_different_kinds() {
+    // One report names the district; another gives only coordinates in it. Too little in
+    // common to link, so two incidents, until a report giving both matches each strongly.
+    let named = json!({"country": "IQ", "admin1": "Baghdad", "place": "Karrada"});
+    let point = json!({"country": "IQ", "admin1": "Baghdad", "coordinates": {"lat": 33.30, "lon": 44.42}, "precision": "exact"});
+    let both = json!({"country": "IQ", "admin1": "Baghdad", "place": "Karrada", "coordinates": {"lat": 33.301, "lon": 44.421}, "precision": "exact"});
+    // The bridging report tells nothing of the kind of attack: "an attack in Karrada".
+    let vague = report(
+        "vague",
+        2,
+        both,
+        json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+    );
+    // A shooting at a checkpoint, and the second attack as reported: a car bomb on civilians
+    // is another kind of event on another target, two attacks; a bomb on security forces or
+    // a clash with civilians caught in it may be the same one, misreported.
+    for (event_type, target, one) in [
+        ("vbied", "civilians", false),
+        ("ied", "security_forces", true),
+        ("armed_clash", "civilians", true),
+    ] {
+        let case = format!("{event_type} on {target}");
+        let shooting = report(
+            "shooting",
+            0,
+            named.clone(),
+            json!({"incident": {"event_type": "shooting", "target": "security_forces"}}),
+        );
+        let second = report(
+            "second",
+            1,
+            point.clone(),
+            json!({"incident": {"event_type": event_type, "target": target}}),
+        );
+        let (mut e, _) = apply_all(&[shooting, second]);
+        assert_eq!(e.live_incidents(), 2, "{case}");
+        let updates = e.apply(&vague);
+        if one {
+            assert_eq!(e.live_incidents(), 1, "{case}: {updates:?}");
+            assert!(updates.iter().any(|u| u.merge.is_some()), "{case}");
+            continue;
+        }
+        assert_eq!(
+            updates.len(),
+            1,
+            "{case}: one update, no merge: {updates:?}"
+        );
+        assert_eq!(updates[0].merge, None);
+        assert_eq!(e.live_incidents(), 2, "{case}: the attacks stay apart");
+        // It joined the incident opened earliest, the shooting's.
+        let view = updates[0].view.as_ref().unwrap();
+        let ids: Vec<&str> = view.evidence.iter().map(|x| x.report_id.as_str()).collect();
+        assert_eq!(ids, ["shooting", "vague"], "{case}");
+    }
+}
+
+#[test]
 fn a_merge_that_would_overfill_the_survivor_does_not_happen() {
     use reckon::core::limits::MAX_REPORTS_PER_INCIDENT;
     // As in the merge above: reports naming the village, and reports giving only coordinates,

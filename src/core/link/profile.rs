@@ -159,7 +159,7 @@ impl<T: Flag> FlagSet<T> {
     }
 
     /// The values, in sort order.
-    pub fn iter(self) -> impl Iterator<Item = T> {
+    pub fn iter(self) -> impl Iterator<Item = T> + Clone {
         T::ALL
             .iter()
             .enumerate()

@@ -511,7 +511,7 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
 }
 
 /// Whether two incidents could be one: same region, overlapping windows, no conflicting names
-/// or distant coordinates. Checked before a merge.
+/// or distant coordinates, no conflicting kinds of event and targets. Checked before a merge.
 pub fn compatible(a: &Profile, b: &Profile) -> bool {
     if a.region != b.region {
         return false;
@@ -531,7 +531,33 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
             return false;
         }
     }
-    distance_score(&a.coordinates, &b.coordinates).is_some()
+    distance_score(&a.coordinates, &b.coordinates).is_some() && !kinds_conflict(a, b)
+}
+
+/// Whether two incidents were reported as different kinds of event on different targets: no
+/// pair of their known event types is of one family, and they share no known target. A report
+/// that names neither scores alike against both, and is no evidence that they are one; a merge
+/// cannot be undone, and would add the tolls of two attacks together.
+fn kinds_conflict(a: &Profile, b: &Profile) -> bool {
+    let types = |p: &Profile| {
+        p.event_types
+            .iter()
+            .filter(|e| e.family() != EventFamily::Open)
+    };
+    let targets = |p: &Profile| p.targets.iter().filter(|t| *t != Target::Unknown);
+    none_alike(types(a), types(b), |x, y| x.family() == y.family())
+        && none_alike(targets(a), targets(b), |x, y| x == y)
+}
+
+/// Whether both lists hold something and no item of one is `alike` any item of the other.
+fn none_alike<T: Copy, I: Iterator<Item = T> + Clone>(
+    a: I,
+    b: I,
+    alike: impl Fn(T, T) -> bool,
+) -> bool {
+    a.clone().next().is_some()
+        && b.clone().next().is_some()
+        && a.clone().all(|x| b.clone().all(|y| !alike(x, y)))
 }
 
 #[cfg(test)]

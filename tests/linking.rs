@@ -261,6 +261,25 @@ fn reports_either_side_of_a_week_of_the_index_link() {
 }
 
 #[test]
+fn a_date_given_at_local_midnight_is_the_incidents_date() {
+    // A Baghdad desk writes the 13th as local midnight; a wire service writes it in UTC.
+    let local = at_time("local", 0, "2017-08-13T00:00:00+03:00", "day");
+    let utc = at_time("utc", 1, "2017-08-13T00:00:00Z", "day");
+    let (e, _) = apply_all(&[local, utc]);
+    let views = e.views();
+    assert_eq!(views.len(), 1);
+    let v = &views[0];
+    // The id is dated by the incident that opened it: the local report's.
+    assert!(
+        v.incident_id.to_string().starts_with("iq-20170813-"),
+        "{}",
+        v.incident_id
+    );
+    assert_eq!(v.time.earliest.to_rfc3339(), "2017-08-13T00:00:00Z");
+    assert_eq!(v.time.latest.to_rfc3339(), "2017-08-13T00:00:00Z");
+}
+
+#[test]
 fn an_incident_spans_at_most_one_window_so_daily_attacks_do_not_chain() {
     // 2017-08-13 at day precision links 36 hours either side. A report of 14 August noon
     // joins (the incident then spans 36 hours); one of 15 August late evening would stretch it

@@ -504,7 +504,12 @@ fn refused_after_publication(at: impl Fn(&str) -> Value, field: &str, wrong_year
 #[test]
 fn an_incident_occurs_at_most_a_day_after_its_report_is_published() {
     // Published 2017-08-14T10:00:00Z: a day later is the last time accepted, as for stated_at.
-    let at = |t: &str| with(&["incident", "occurred_at"], json!(t));
+    // Known to the minute, the time is an instant.
+    let at = |t: &str| {
+        let mut v = with(&["incident", "occurred_at"], json!(t));
+        v["incident"]["time_precision"] = json!("exact");
+        v
+    };
     for ok in [
         "2017-08-15T10:00:00Z",
         "2017-08-15T12:00:00+02:00",
@@ -522,12 +527,75 @@ fn an_incident_occurs_at_most_a_day_after_its_report_is_published() {
     );
     // The protobuf form passes the same validator: the same error.
     let from_pb = decode_pb_with(|m| {
-        m.incident.as_mut().unwrap().occurred_at = Some(prost_types::Timestamp {
+        let incident = m.incident.as_mut().unwrap();
+        incident.time_precision = proto::pb::TimePrecision::Exact as i32;
+        incident.occurred_at = Some(prost_types::Timestamp {
             seconds: 4_090_262_400, // 2099-08-13T00:00:00Z
             nanos: 0,
         });
     });
     assert_eq!(from_pb, Err(DecodeError::Invalid(err)));
+
+    // Known to the day, the time names a date, and that date's midnight is what is bounded:
+    // the 15th is the last date accepted, whatever its offset.
+    let on = |t: &str| with(&["incident", "occurred_at"], json!(t));
+    for ok in ["2017-08-15T23:59:00+03:00", "2017-08-15T10:00:00.001Z"] {
+        assert!(decode(&on(ok)).is_ok(), "{ok}");
+    }
+    match invalid(&on("2017-08-16T00:00:00+03:00")) {
+        ValidationError::OutOfRange { field, max, .. } => {
+            assert_eq!(field, "incident.occurred_at");
+            assert!(max.starts_with("2017-08-15T10:00:00Z"), "{max}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_time_known_to_the_day_or_coarser_is_the_date_the_report_gave() {
+    // Local midnight in Baghdad (+03:00) is 21:00 UTC the day before: the report still says
+    // the 13th, and so do the incident's time, its id and the day it is linked on.
+    for precision in ["day", "week", "month"] {
+        for given in [
+            "2017-08-13T00:00:00+03:00",
+            "2017-08-13T23:30:00-05:00",
+            "2017-08-13T12:00:00Z",
+        ] {
+            let mut v = with(&["incident", "occurred_at"], json!(given));
+            v["incident"]["time_precision"] = json!(precision);
+            let r = decode(&v).unwrap();
+            assert_eq!(
+                r.incident.occurred_at.to_rfc3339(),
+                "2017-08-13T00:00:00Z",
+                "{given} at {precision}"
+            );
+        }
+    }
+    // Known to the hour or the minute, the time is an instant, held in UTC.
+    for precision in ["exact", "hour"] {
+        let mut v = with(
+            &["incident", "occurred_at"],
+            json!("2017-08-13T00:00:00+03:00"),
+        );
+        v["incident"]["time_precision"] = json!(precision);
+        let r = decode(&v).unwrap();
+        assert_eq!(
+            r.incident.occurred_at.to_rfc3339(),
+            "2017-08-12T21:00:00Z",
+            "{precision}"
+        );
+    }
+    // The bounds apply to the date: 1900-01-01 given east of Greenwich is in range.
+    let mut v = with(
+        &["incident", "occurred_at"],
+        json!("1900-01-01T01:00:00+03:00"),
+    );
+    v["published_at"] = json!("1900-01-02T00:00:00Z");
+    v["claims"][0]["stated_at"] = json!("1900-01-01T12:00:00Z");
+    assert_eq!(
+        decode(&v).unwrap().incident.occurred_at.to_rfc3339(),
+        "1900-01-01T00:00:00Z"
+    );
 }
 
 #[test]

@@ -17,7 +17,9 @@ use serde_json::Value;
 
 use reckon::core::error::ValidationError;
 use reckon::core::limits::{MAX_CLAIMS_PER_REPORT, MAX_COUNT};
-use reckon::core::model::{EventType, PlacePrecision, Report, SourceKind, Target, TimePrecision};
+use reckon::core::model::{
+    EventType, PlacePrecision, Report, SourceKind, Target, TimePrecision, Timestamp, DAY_MS,
+};
 use reckon::core::registry::SourceRegistry;
 use reckon::core::update::Update;
 use reckon::core::Engine;
@@ -112,6 +114,9 @@ proptest! {
         let mut expected = r;
         expected.publisher.kind = SourceKind::Unknown;
         expected.incident.time_precision = TimePrecision::Day;
+        // Read at day precision, the time names its date.
+        let day = expected.incident.occurred_at.millis().div_euclid(DAY_MS) * DAY_MS;
+        expected.incident.occurred_at = Timestamp::from_millis("t", day).unwrap();
         expected.incident.event_type = EventType::Unknown;
         expected.incident.target = Target::Unknown;
         expected.incident.location.precision = PlacePrecision::Place;

@@ -165,7 +165,12 @@ fn incident(raw: &RawIncident, published_at: Timestamp) -> Result<IncidentRef, V
             .as_deref()
             .map(|i| optional(at(IncidentId::parse(i), "incident_id")))
             .transpose()?,
-        occurred_at: not_after_publication("occurred_at", &raw.occurred_at, published_at)?,
+        occurred_at: not_after_publication(
+            "occurred_at",
+            &raw.occurred_at,
+            raw.time_precision.names_a_date(),
+            published_at,
+        )?,
         time_precision: raw.time_precision,
         location: location(&raw.location).map_err(|e| e.within("location"))?,
         event_type: raw.event_type,
@@ -216,7 +221,7 @@ fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationErr
     Ok(Claim {
         claimant: source(&raw.claimant).map_err(|e| e.within("claimant"))?,
         stated_at: match &raw.stated_at {
-            Some(s) => not_after_publication("stated_at", s, published_at)?,
+            Some(s) => not_after_publication("stated_at", s, false, published_at)?,
             None => published_at,
         },
         assertion: assertion(&raw.assertion)?,
@@ -225,13 +230,19 @@ fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationErr
 
 /// A time a report tells of (the incident's `occurred_at`, a claim's `stated_at`), at most
 /// [`MAX_STATED_AFTER_PUBLISHED_MS`] after the report's `published_at`: a report cannot tell of
-/// an incident or a statement after it was published.
+/// an incident or a statement after it was published. A `date` is read as the date it names
+/// ([`Timestamp::parse_rfc3339_date`]).
 fn not_after_publication(
     field: &str,
     s: &str,
+    date: bool,
     published_at: Timestamp,
 ) -> Result<Timestamp, ValidationError> {
-    let t = Timestamp::parse_rfc3339(field, s)?;
+    let t = if date {
+        Timestamp::parse_rfc3339_date(field, s)?
+    } else {
+        Timestamp::parse_rfc3339(field, s)?
+    };
     let latest = published_at
         .millis()
         .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)

@@ -19,7 +19,7 @@ use reckon::core::model::{
     ActorId, Assertion, AttackOutcome, Cause, Claim, Coordinates, CountryCode, EventType, FieldKey,
     Harm, IncidentId, IncidentRef, Location, Name, Party, PlacePrecision, Quantity, Report,
     ReportId, Source, SourceId, SourceKind, Stance, Target, TimePrecision, Timestamp, Url,
-    VagueWord,
+    VagueWord, DAY_MS,
 };
 use reckon::core::update::{MergeNotice, Update};
 use reckon::core::view::{
@@ -364,6 +364,11 @@ pub fn report() -> impl Strategy<Value = Report> {
                 // at that bound, which is then exercised.
                 let mut incident = incident;
                 incident.occurred_at = incident.occurred_at.min(latest_statement(published_at));
+                // Known to the day or coarser, the time is a date: that day's midnight.
+                if incident.time_precision.names_a_date() {
+                    let day = incident.occurred_at.millis().div_euclid(DAY_MS) * DAY_MS;
+                    incident.occurred_at = Timestamp::from_millis("t", day).unwrap();
+                }
                 // The publisher may also be a claimant.
                 let mut pool = pool;
                 pool.push(publisher.clone());

@@ -46,6 +46,24 @@ impl Timestamp {
         Self::from_millis(field, ms).map_err(|_| out_of_range())
     }
 
+    /// Parses an RFC 3339 timestamp as the date it names where it was written: that date's
+    /// midnight UTC, the time of day and the offset dropped (`2017-08-13T00:00:00+03:00` is
+    /// 13 August, not 12 August 21:00 UTC). For event times known to the day or coarser, which
+    /// are local dates.
+    pub fn parse_rfc3339_date(field: &str, s: &str) -> Result<Self, ValidationError> {
+        let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ValidationError::Malformed {
+            field: field.to_string(),
+            reason: format!("not an RFC 3339 timestamp ({e})"),
+        })?;
+        // The wall-clock time as written, its digits below the millisecond dropped as for any
+        // time (so both forms agree on a time a hair before midnight), then its day.
+        let out_of_range = || Self::out_of_range(field, s.to_string());
+        let wall = dt.replace_offset(time::UtcOffset::UTC);
+        let ms =
+            i64::try_from(wall.unix_timestamp_nanos() / 1_000_000).map_err(|_| out_of_range())?;
+        Self::from_millis(field, ms.div_euclid(DAY_MS) * DAY_MS).map_err(|_| out_of_range())
+    }
+
     /// The error for a time outside the accepted range, `value` as the input gave it; the
     /// range is given in RFC 3339.
     pub fn out_of_range(field: &str, value: String) -> ValidationError {
@@ -153,7 +171,8 @@ pub enum TimePrecision {
     Exact,
     /// Known to the hour.
     Hour,
-    /// Known to the day (the timestamp is that day's midnight UTC).
+    /// Known to the day (the timestamp is that day's midnight UTC, the date as the report
+    /// gave it).
     #[default]
     Day,
     /// Known to the week.
@@ -163,6 +182,12 @@ pub enum TimePrecision {
 }
 
 impl TimePrecision {
+    /// Whether a time of this precision names a date rather than an instant: a report knows
+    /// the day (or week, or month) of the incident where it happened, not its time of day.
+    pub fn names_a_date(self) -> bool {
+        self >= Self::Day
+    }
+
     /// The largest gap between two event times at this precision that can still be one incident.
     pub fn link_window_ms(self) -> i64 {
         match self {

@@ -162,6 +162,80 @@ fn feed_then_subscribe_shows_the_reconciled_seed_and_replay_agrees() {
 }
 
 #[test]
+fn feed_and_replay_link_reports_under_the_gazetteers_names() {
+    let (tansu, topics) = broker_with_topics();
+    let b = tansu.bootstrap.as_str();
+    // Sadr City as three desks name it; the third gives no province.
+    let report = |id: &str, location: serde_json::Value| {
+        serde_json::json!({
+            "report_id": id,
+            "publisher": {"id": format!("desk-{id}"), "kind": "independent_media"},
+            "published_at": "2017-08-14T10:00:00Z",
+            "incident": {"occurred_at": "2017-08-13T00:00:00Z", "location": location,
+                         "event_type": "vbied", "target": "civilians"},
+            "claims": []
+        })
+        .to_string()
+    };
+    let lines = [
+        report(
+            "a",
+            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Sadr City"}),
+        ),
+        report(
+            "b",
+            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Thawra"}),
+        ),
+        report(
+            "c",
+            serde_json::json!({"country": "IQ", "place": "Madinat al-Sadr"}),
+        ),
+    ];
+    let dir = std::env::temp_dir().join(format!("reckon-feed-places-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("reports.jsonl");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let places = "docs/examples/places.json";
+
+    let o = reckon(
+        b,
+        &[
+            "feed",
+            "--places",
+            places,
+            "--timeout-ms",
+            "20000",
+            input.to_str().unwrap(),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.status.success(), "{}", show(&o));
+    // Keyed by the region under the gazetteer: the report without a province goes with
+    // Baghdad's. The reports are sent as given.
+    let sent = read_all(b, &topics.reports_topic);
+    assert_eq!(sent.len(), 3);
+    for r in &sent {
+        assert_eq!(r.key.as_deref(), Some(&b"iq/baghdad"[..]));
+    }
+    assert!(sent.iter().any(
+        |r| String::from_utf8_lossy(r.payload.as_deref().unwrap()).contains("Madinat al-Sadr")
+    ));
+
+    let views = |args: &[&str]| {
+        let o = reckon(b, args);
+        assert!(o.status.success(), "{}", show(&o));
+        parse_updates(&o.stdout)
+    };
+    let apart = views(&["replay", "--print-views"]);
+    assert_eq!(apart.len(), 3, "without the gazetteer, three names");
+    let one = views(&["replay", "--print-views", "--places", places]);
+    assert_eq!(one.len(), 1, "{one:?}");
+    let v = one[0].view.as_ref().unwrap();
+    assert_eq!(v.region, "iq/baghdad");
+    assert_eq!(v.evidence.len(), 3);
+}
+
+#[test]
 fn subscribe_from_a_timestamp_skips_older_updates() {
     let (tansu, topics) = broker_with_topics();
     let b = tansu.bootstrap.as_str();

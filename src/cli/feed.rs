@@ -22,8 +22,11 @@ use reckon::adapters::kafka::sender::{
     check_topic, TopicCheckError, TrackedProducer, KEY_PARTITIONER,
 };
 use reckon::adapters::kafka::KafkaArgs;
+use reckon::core::gazetteer::Gazetteer;
 use reckon::wire::framing::{frame_bytes, Frame, FrameError, Framer};
 use reckon::wire::{self, ContentType, CONTENT_TYPE_HEADER};
+
+use super::reconcile::load_places;
 
 /// A wire format on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,6 +78,11 @@ pub struct Args {
     /// With `--follow`: how often to look for new data, in milliseconds.
     #[arg(long, default_value_t = 200, env = "RECKON_FEED_POLL_MS")]
     poll_ms: u64,
+    /// JSON file of standard place names (the processor's `--places`): a report is keyed by
+    /// its region under them, so a report naming a known place without its province meets
+    /// the province's reports. Reports are sent as given.
+    #[arg(long, env = "RECKON_PLACES")]
+    places: Option<PathBuf>,
     /// Kafka connection and topics.
     #[command(flatten)]
     kafka: KafkaArgs,
@@ -355,6 +363,8 @@ struct Feeder {
     dead_letter_topic: String,
     in_ct: ContentType,
     out_ct: ContentType,
+    /// Standard place names, for the region key.
+    places: Arc<Gazetteer>,
     unit: &'static str,
     source: String,
     rejects: Option<BufWriter<File>>,
@@ -386,7 +396,12 @@ impl Feeder {
                 } else {
                     wire::encode_report(&report, self.out_ct)
                 };
-                let key = report.region_key();
+                let key = self
+                    .places
+                    .standardise(&report)
+                    .as_ref()
+                    .unwrap_or(&report)
+                    .region_key();
                 let sent = self.producer.send(
                     &self.reports_topic,
                     Some(key.as_bytes()),
@@ -503,6 +518,7 @@ fn topic_error(e: TopicCheckError, kafka: &KafkaArgs, timeout_ms: u64) -> anyhow
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
+    let places = load_places(args.places.as_ref())?;
     let in_ct: ContentType = args.format.into();
     let out_ct: ContentType = args.output_format.map_or(in_ct, Into::into);
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
@@ -555,6 +571,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         dead_letter_topic: topics.dead_letter_topic.clone(),
         in_ct,
         out_ct,
+        places,
         unit,
         source,
         rejects,

@@ -6,8 +6,10 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use reckon::core::gazetteer::Gazetteer;
 use reckon::core::latest::Latest;
 use reckon::core::registry::SourceRegistry;
 use reckon::core::Engine;
@@ -26,6 +28,9 @@ pub struct Args {
     /// JSON file of registered sources (id, kind, affiliated_with, credibility).
     #[arg(long, env = "RECKON_SOURCES")]
     sources: Option<PathBuf>,
+    /// JSON file of standard place names and their aliases (a gazetteer).
+    #[arg(long, env = "RECKON_PLACES")]
+    places: Option<PathBuf>,
 }
 
 /// Loads the source registry named on the command line, or an empty one.
@@ -41,16 +46,31 @@ pub fn load_registry(path: Option<&PathBuf>) -> Result<SourceRegistry> {
     }
 }
 
+/// Loads the gazetteer named on the command line, or an empty one.
+pub fn load_places(path: Option<&PathBuf>) -> Result<Arc<Gazetteer>> {
+    match path {
+        None => Ok(Arc::default()),
+        Some(p) => {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("reading gazetteer {}", p.display()))?;
+            Gazetteer::from_json(&bytes)
+                .map(Arc::new)
+                .with_context(|| format!("parsing gazetteer {}", p.display()))
+        }
+    }
+}
+
 /// Runs the command. Exit code 2 when some lines were rejected (each is reported on stderr).
 pub fn run(args: Args) -> Result<ExitCode> {
     let registry = load_registry(args.sources.as_ref())?;
+    let places = load_places(args.places.as_ref())?;
     let mut input: Box<dyn Read> = if args.input == "-" {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&args.input).with_context(|| format!("opening {}", args.input))?)
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut engine = Engine::new(registry);
+    let mut engine = Engine::new(registry).with_places(places);
     // With --final, the latest update of each incident, its view rendered once at the end.
     let mut latest = Latest::default();
     let mut rejected = 0usize;

@@ -16,7 +16,7 @@ use reckon::adapters::kafka::{ensure_topics, KafkaArgs, TopicLayout};
 use reckon::runtime::ReadModel;
 use reckon::wire::ContentType;
 
-use super::reconcile::load_registry;
+use super::reconcile::{load_places, load_registry};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,6 +64,10 @@ pub struct Args {
     /// JSON file of registered sources (id, kind, affiliated_with, credibility).
     #[arg(long, env = "RECKON_SOURCES")]
     sources: Option<PathBuf>,
+    /// JSON file of standard place names and their aliases (a gazetteer); `reckon feed` must
+    /// be given the same file.
+    #[arg(long, env = "RECKON_PLACES")]
+    places: Option<PathBuf>,
     /// Longest time between commit cycles (flush, changelog checkpoint, offsets).
     #[arg(long, env = "RECKON_COMMIT_INTERVAL_MS", default_value_t = 100)]
     commit_interval_ms: u64,
@@ -156,6 +160,7 @@ pub fn init_logging(format: LogFormat, default_level: &str) {
 pub fn run(args: Args) -> Result<ExitCode> {
     init_logging(args.log_format, "info");
     let registry = load_registry(args.sources.as_ref())?;
+    let places = load_places(args.places.as_ref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -208,6 +213,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     config.read_model = http.as_ref().map(|h| h.model.clone());
     config.output_format = args.output_format.into();
     config.registry = registry;
+    config.places = places;
     config.commit_interval = Duration::from_millis(args.commit_interval_ms.max(1));
     config.commit_max_records = args.commit_max_records;
     config.exactly_once = args.exactly_once;

@@ -10,6 +10,9 @@ use crate::core::estimate::{
     all_sections, reconcile, section_hashes, section_hashes_after, view_section_hashes,
     ReportChange,
 };
+use std::sync::Arc;
+
+use crate::core::gazetteer::Gazetteer;
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::intern::Interner;
 use crate::core::limits::MAX_REPORTS_PER_INCIDENT;
@@ -25,6 +28,8 @@ use crate::core::view::IncidentView;
 #[derive(Debug, Default)]
 pub struct Engine {
     registry: SourceRegistry,
+    /// Standard place names, applied to each report before it is linked.
+    places: Arc<Gazetteer>,
     interner: Interner,
     // Boxed: an incident is a few hundred bytes and the list grows by doubling; slack of
     // pointers costs far less than slack of incidents.
@@ -165,6 +170,14 @@ struct Placement {
     absorb: Vec<usize>,
 }
 
+/// The report under the gazetteer's names; out of line, as most engines have no gazetteer and
+/// the fold's code should stay compact.
+#[cold]
+#[inline(never)]
+fn standardise(places: &Gazetteer, report: &Report) -> Option<Report> {
+    places.standardise(report)
+}
+
 impl Engine {
     /// An empty engine with the given source registry.
     pub fn new(registry: SourceRegistry) -> Self {
@@ -172,6 +185,13 @@ impl Engine {
             registry,
             ..Self::default()
         }
+    }
+
+    /// The engine, writing each report under the standard place names of `places` before
+    /// linking it.
+    pub fn with_places(mut self, places: Arc<Gazetteer>) -> Self {
+        self.places = places;
+        self
     }
 
     /// Rebuilds an engine from stored incident states (in any order).
@@ -313,13 +333,20 @@ impl Engine {
     /// its sections digested from it, since the update will carry it anyway.
     fn fold_with<'a>(
         &'a mut self,
-        report: &'a Report,
+        given: &'a Report,
         render: bool,
     ) -> Result<Folded<'a>, Rejected> {
-        let id_hash = stable_hash(report.report_id.as_str());
-        if self.seen_with(&report.report_id, id_hash) {
-            return Ok(Folded::nothing(self, report));
+        let id_hash = stable_hash(given.report_id.as_str());
+        if self.seen_with(&given.report_id, id_hash) {
+            return Ok(Folded::nothing(self, given));
         }
+        // Under the gazetteer's standard names, when it knows the report's.
+        let standard = if self.places.is_empty() {
+            None
+        } else {
+            standardise(&self.places, given)
+        };
+        let report = standard.as_ref().unwrap_or(given);
         let features = Features::of(report, &mut self.interner);
         let Placement { target, mut absorb } = self.place(report, &features);
         // Only an explicit id can lead outside the report's region: candidates are scored
@@ -396,7 +423,7 @@ impl Engine {
                 // The digest and grade are current as of the last report: casualty estimates
                 // and the grade are brought up to date from them.
                 let change = ReportChange {
-                    report_id: &report.report_id,
+                    report_id: &given.report_id,
                     superseded: &self.superseded,
                     only_new: added.only_new,
                 };
@@ -414,7 +441,7 @@ impl Engine {
         let engine: &Engine = self;
         Ok(Folded {
             engine,
-            report_id: &report.report_id,
+            report_id: &given.report_id,
             absorbed: absorb,
             target: published.then_some(target),
             changes: &engine.changed,

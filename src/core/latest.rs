@@ -8,8 +8,10 @@
 //! publishes nothing changes no incident.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::core::engine::{Engine, Folded};
+use crate::core::gazetteer::Gazetteer;
 use crate::core::model::IncidentId;
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{MergeNotice, Update};
@@ -61,6 +63,7 @@ impl Latest {
 #[derive(Debug)]
 pub struct Rebuild {
     registry: SourceRegistry,
+    places: Arc<Gazetteer>,
     partitions: BTreeMap<i32, (Engine, Latest)>,
 }
 
@@ -69,16 +72,24 @@ impl Rebuild {
     pub fn new(registry: SourceRegistry) -> Self {
         Self {
             registry,
+            places: Arc::default(),
             partitions: BTreeMap::new(),
         }
     }
 
+    /// The rebuild, its engines writing each report under the standard place names of
+    /// `places` before linking it.
+    pub fn with_places(mut self, places: Arc<Gazetteer>) -> Self {
+        self.places = places;
+        self
+    }
+
     /// A partition's engine and its latest updates, both empty at its first report.
     pub fn partition(&mut self, partition: i32) -> (&mut Engine, &mut Latest) {
-        let (engine, latest) = self
-            .partitions
-            .entry(partition)
-            .or_insert_with(|| (Engine::new(self.registry.clone()), Latest::default()));
+        let (engine, latest) = self.partitions.entry(partition).or_insert_with(|| {
+            let engine = Engine::new(self.registry.clone()).with_places(self.places.clone());
+            (engine, Latest::default())
+        });
         (engine, latest)
     }
 

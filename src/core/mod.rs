@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod error;
 pub mod estimate;
+pub mod gazetteer;
 pub mod incident;
 pub mod intern;
 pub mod latest;

@@ -3,7 +3,9 @@
 //! payload and content-type header, in offset order, and publishes what it returns.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use crate::core::gazetteer::Gazetteer;
 use crate::core::model::{IncidentId, ReportId};
 use crate::core::registry::SourceRegistry;
 use crate::core::update::Update;
@@ -74,6 +76,13 @@ impl PartitionTask {
     /// A task for a partition that has no state yet.
     pub fn new(partition: i32, registry: SourceRegistry) -> Self {
         Self::restore(partition, registry, Restored::default())
+    }
+
+    /// The task, writing each report under the standard place names of `places` before
+    /// linking it.
+    pub fn with_places(mut self, places: Arc<Gazetteer>) -> Self {
+        self.engine = std::mem::take(&mut self.engine).with_places(places);
+        self
     }
 
     /// A task resuming from restored state. Stale incidents (records left after the last
@@ -255,6 +264,35 @@ mod tests {
         }
         assert_eq!(t.next_offset(), 5);
         assert_eq!(t.engine().views(), e.views());
+    }
+
+    #[test]
+    fn reports_are_linked_under_the_gazetteers_names() {
+        let places = Gazetteer::from_json(
+            br#"[{"country": "IQ", "admin1": "Baghdad", "place": "Sadr City", "aliases": ["Thawra"]}]"#,
+        )
+        .unwrap();
+        let report = |id: &str, place: &str| {
+            format!(
+                r#"{{"report_id": "{id}", "publisher": {{"id": "p-{id}"}},
+                    "published_at": "2017-08-14T00:00:00Z",
+                    "incident": {{"occurred_at": "2017-08-13T00:00:00Z",
+                                  "location": {{"country": "IQ", "place": "{place}"}}}},
+                    "claims": []}}"#
+            )
+        };
+        let lines = [report("a", "Sadr City"), report("b", "al-Thawra")];
+        let mut plain = task();
+        let mut t = task().with_places(Arc::new(places));
+        for (i, line) in lines.iter().enumerate() {
+            updates(plain.process(i as i64, Some(line.as_bytes()), None));
+            updates(t.process(i as i64, Some(line.as_bytes()), None));
+        }
+        assert_eq!(plain.engine().views().len(), 2);
+        let views = t.engine().views();
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].region, "iq/baghdad");
+        assert_eq!(views[0].evidence.len(), 2);
     }
 
     #[test]

@@ -42,6 +42,7 @@ use super::config::KafkaArgs;
 use super::output::{OutputError, Outputs, SourceRecord};
 use super::restore::{restore_partitions, RestoreError};
 use crate::adapters::metrics as m;
+use crate::core::gazetteer::Gazetteer;
 use crate::core::registry::SourceRegistry;
 use crate::runtime::changelog::ChangelogError;
 use crate::runtime::{CommitPolicy, Outcome, PartitionTask, ReadModel, TaskStatus};
@@ -62,6 +63,8 @@ pub struct ProcessorConfig {
     pub output_format: ContentType,
     /// Operator-registered sources.
     pub registry: SourceRegistry,
+    /// Standard place names and their aliases (empty: reports keep the names they give).
+    pub places: Arc<Gazetteer>,
     /// The longest time between commit cycles.
     pub commit_interval: Duration,
     /// The most records between commit cycles.
@@ -90,6 +93,7 @@ impl ProcessorConfig {
             instance_id: default_instance_id(),
             output_format: ContentType::Json,
             registry: SourceRegistry::default(),
+            places: Arc::default(),
             commit_interval: Duration::from_millis(100),
             commit_max_records: 1000,
             exactly_once: false,

@@ -352,7 +352,8 @@ impl Worker {
                     "changelog records after the last checkpoint were discarded (a crash during a commit cycle); they are rewritten at the next checkpoint"
                 );
             }
-            let task = PartitionTask::restore(p, self.config.registry.clone(), r);
+            let task = PartitionTask::restore(p, self.config.registry.clone(), r)
+                .with_places(self.config.places.clone());
             if let Some(rm) = &self.config.read_model {
                 rm.restored(p, task.engine().current_updates());
             }

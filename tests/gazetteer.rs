@@ -1,0 +1,117 @@
+//! `reckon reconcile --places`: reports naming one place by its aliases, or without its
+//! province, are one incident under the gazetteer's standard names.
+
+use std::process::{Command, Output};
+
+use reckon::core::view::IncidentView;
+use reckon::wire::json;
+use serde_json::{json, Value};
+
+/// Sadr City, Baghdad, as three desks name it: by its name, by its older name, and by its
+/// formal name without the province.
+fn reports() -> String {
+    let at = |id: &str, minute: u32, location: Value| {
+        json!({
+            "report_id": id,
+            "publisher": {"id": format!("desk-{id}"), "kind": "independent_media"},
+            "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
+            "incident": {
+                "occurred_at": "2017-08-13T00:00:00Z", "time_precision": "day",
+                "location": location, "event_type": "vbied", "target": "civilians"
+            },
+            "claims": [{
+                "claimant": {"id": format!("witness-{id}"), "kind": "witness"},
+                "kind": "casualties", "party": "civilians", "outcome": "killed",
+                "count": {"qualifier": "exact", "value": 7}
+            }]
+        })
+        .to_string()
+    };
+    [
+        at(
+            "a",
+            0,
+            json!({"country": "IQ", "admin1": "Baghdad", "place": "Sadr City"}),
+        ),
+        at(
+            "b",
+            1,
+            json!({"country": "IQ", "admin1": "Baghdad", "place": "al-Thawra"}),
+        ),
+        at("c", 2, json!({"country": "IQ", "place": "Madinat al-Sadr"})),
+    ]
+    .join("\n")
+}
+
+fn reconcile(args: &[&str], input: &str) -> Output {
+    let dir = std::env::temp_dir().join(format!("reckon-places-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("reports-{}.jsonl", args.len()));
+    std::fs::write(&file, input).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .arg("reconcile")
+        .args(args)
+        .arg(&file)
+        .output()
+        .expect("run reckon reconcile");
+    let _ = std::fs::remove_file(&file);
+    out
+}
+
+fn views(out: &Output) -> Vec<IncidentView> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
+        .collect()
+}
+
+#[test]
+fn aliases_and_a_missing_province_join_one_incident_under_the_standard_names() {
+    // Without a gazetteer: three names, and the report without a province in a region of its
+    // own.
+    let apart = views(&reconcile(&["--final"], &reports()));
+    assert_eq!(apart.len(), 3, "{apart:#?}");
+
+    let one = views(&reconcile(
+        &["--final", "--places", "docs/examples/places.json"],
+        &reports(),
+    ));
+    assert_eq!(one.len(), 1, "{one:#?}");
+    let v = &one[0];
+    assert_eq!(v.region, "iq/baghdad");
+    let names = |n: &[reckon::core::model::Name]| -> Vec<String> {
+        n.iter().map(|n| n.as_str().to_string()).collect()
+    };
+    assert_eq!(names(&v.location.admin1), ["Baghdad"]);
+    assert_eq!(names(&v.location.places), ["Sadr City"]);
+    assert_eq!(v.evidence.len(), 3);
+    assert_eq!(v.independent_claimants, 3);
+}
+
+#[test]
+fn a_gazetteer_that_cannot_be_used_stops_the_command_and_says_where() {
+    let dir = std::env::temp_dir().join(format!("reckon-places-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("places.json");
+    std::fs::write(
+        &bad,
+        r#"[{"country": "IQ", "admin1": "Baghdad", "place": "Sadr City", "aliases": ["Thawra"]},
+            {"country": "IQ", "admin1": "Baghdad", "place": "Thawra"}]"#,
+    )
+    .unwrap();
+    let out = reconcile(&["--places", bad.to_str().unwrap()], &reports());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("parsing gazetteer"), "{stderr}");
+    assert!(
+        stderr.contains("[1].place (\"Thawra\") already stands for \"Sadr City\" in IQ"),
+        "{stderr}"
+    );
+}

@@ -178,8 +178,13 @@ impl Gazetteer {
         if out == *loc {
             return None;
         }
+        let filled = loc.admin1.is_none() && out.admin1.is_some();
         let mut r = report.clone();
         r.incident.location = out;
+        if filled {
+            // Names that stand for places of several areas may be known within the one found.
+            return Some(self.standardise(&r).unwrap_or(r));
+        }
         Some(r)
     }
 
@@ -241,6 +246,7 @@ mod tests {
         {"country": "IQ", "admin1": "Nineveh", "place": "Mosul", "aliases": ["Mawsil"]},
         {"country": "IQ", "admin1": "Saladin", "place": "Tikrit"},
         {"country": "IQ", "admin1": "Anbar", "place": "Hit"},
+        {"country": "IQ", "admin1": "Anbar", "place": "Ramadi"},
         {"country": "IQ", "admin1": "Diyala", "place": "Hit"}
     ]"#;
 
@@ -324,6 +330,14 @@ mod tests {
                 serde_json::json!({"country": "IQ", "admin1": "Anbar", "place": "Heet"})
             ),
             some(["Anbar", "", "Hit"])
+        );
+        // The area found from one name tells which Hit another means.
+        assert_eq!(
+            names(
+                &g,
+                serde_json::json!({"country": "IQ", "admin2": "Ramadi", "place": "Heet"})
+            ),
+            some(["Anbar", "Ramadi", "Hit"])
         );
     }
 

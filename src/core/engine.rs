@@ -82,10 +82,10 @@ pub struct Folded<'a> {
 }
 
 impl<'a> Folded<'a> {
-    fn nothing(engine: &'a Engine, report: &'a Report) -> Self {
+    fn nothing(engine: &'a Engine, report_id: &'a ReportId) -> Self {
         Self {
             engine,
-            report_id: &report.report_id,
+            report_id,
             absorbed: Vec::new(),
             target: None,
             changes: &[],
@@ -317,7 +317,7 @@ impl Engine {
     /// refused and changes nothing; a merge that would overfill the surviving incident does
     /// not happen (the incidents stay apart).
     pub fn try_apply(&mut self, report: &Report) -> Result<Vec<Update>, Rejected> {
-        self.fold_with(report, true).map(Folded::into_updates)
+        self.fold_standard(report, true).map(Folded::into_updates)
     }
 
     /// Applies one report: links it, updates the state, and decides which incidents get a new
@@ -326,27 +326,36 @@ impl Engine {
     /// the updates never pays for them. [`Folded`] borrows the engine, so the updates are
     /// always rendered from the state this report left.
     pub fn fold<'a>(&'a mut self, report: &'a Report) -> Result<Folded<'a>, Rejected> {
-        self.fold_with(report, false)
+        self.fold_standard(report, false)
+    }
+
+    /// The fold of the report under the gazetteer's standard names, when it knows the
+    /// report's; the updates name the report's own id.
+    fn fold_standard<'a>(
+        &'a mut self,
+        report: &'a Report,
+        render: bool,
+    ) -> Result<Folded<'a>, Rejected> {
+        if !self.places.is_empty() {
+            if let Some(standard) = standardise(&self.places, report) {
+                return self.fold_with(&standard, &report.report_id, render);
+            }
+        }
+        self.fold_with(report, &report.report_id, render)
     }
 
     /// The fold; with `render`, the view of the incident the report joined is built here and
     /// its sections digested from it, since the update will carry it anyway.
     fn fold_with<'a>(
         &'a mut self,
-        given: &'a Report,
+        report: &Report,
+        report_id: &'a ReportId,
         render: bool,
     ) -> Result<Folded<'a>, Rejected> {
-        let id_hash = stable_hash(given.report_id.as_str());
-        if self.seen_with(&given.report_id, id_hash) {
-            return Ok(Folded::nothing(self, given));
+        let id_hash = stable_hash(report.report_id.as_str());
+        if self.seen_with(&report.report_id, id_hash) {
+            return Ok(Folded::nothing(self, report_id));
         }
-        // Under the gazetteer's standard names, when it knows the report's.
-        let standard = if self.places.is_empty() {
-            None
-        } else {
-            standardise(&self.places, given)
-        };
-        let report = standard.as_ref().unwrap_or(given);
         let features = Features::of(report, &mut self.interner);
         let Placement { target, mut absorb } = self.place(report, &features);
         // Only an explicit id can lead outside the report's region: candidates are scored
@@ -423,7 +432,7 @@ impl Engine {
                 // The digest and grade are current as of the last report: casualty estimates
                 // and the grade are brought up to date from them.
                 let change = ReportChange {
-                    report_id: &given.report_id,
+                    report_id: &report.report_id,
                     superseded: &self.superseded,
                     only_new: added.only_new,
                 };
@@ -441,7 +450,7 @@ impl Engine {
         let engine: &Engine = self;
         Ok(Folded {
             engine,
-            report_id: &given.report_id,
+            report_id,
             absorbed: absorb,
             target: published.then_some(target),
             changes: &engine.changed,

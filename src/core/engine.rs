@@ -170,12 +170,20 @@ struct Placement {
     absorb: Vec<usize>,
 }
 
-/// The report under the gazetteer's names; out of line, as most engines have no gazetteer and
-/// the fold's code should stay compact.
+/// The report under the gazetteer's names, its names looked up by the keys the interner holds
+/// for them (which linking then reads again); out of line, as most engines have no gazetteer
+/// and the fold's code should stay compact.
 #[cold]
 #[inline(never)]
-fn standardise(places: &Gazetteer, report: &Report) -> Option<Report> {
-    places.standardise(report)
+fn standardise(places: &Gazetteer, interner: &mut Interner, report: &Report) -> Option<Report> {
+    places.standardise_with(report, &mut |place, n| {
+        let (_, keys) = if place {
+            interner.place_key(n)
+        } else {
+            interner.area_key(n)
+        };
+        keys.fold
+    })
 }
 
 impl Engine {
@@ -337,7 +345,7 @@ impl Engine {
         render: bool,
     ) -> Result<Folded<'a>, Rejected> {
         if !self.places.is_empty() {
-            if let Some(standard) = standardise(&self.places, report) {
+            if let Some(standard) = standardise(&self.places, &mut self.interner, report) {
                 return self.fold_with(&standard, &report.report_id, render);
             }
         }

@@ -6,11 +6,11 @@
 //! folded: `docs/reconciliation.md`, "Place names"), so an entry covers the spelling variants
 //! of each of its names.
 
-use std::collections::BTreeMap;
-
+use foldhash::HashMap;
 use serde::Deserialize;
 
 use crate::core::error::ValidationError;
+use crate::core::intern::fold_hash;
 use crate::core::model::{fold_name, normalise_name, CountryCode, Location, Name, Report};
 
 /// One entry as the file gives it.
@@ -29,7 +29,7 @@ struct RawEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Known {
     /// The comparison key of its first-level area's standard name.
-    area: String,
+    area: u64,
     /// That area's standard name.
     admin1: Name,
     /// The place's standard name.
@@ -37,13 +37,15 @@ struct Known {
 }
 
 /// The gazetteer. Empty by default: then reports are linked under the names they give.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Keys are the fold hashes linking compares names by ([`fold_hash`]), so an engine looks a
+/// report's names up by the keys its interner already holds for them.
+#[derive(Debug, Clone, Default)]
 pub struct Gazetteer {
     /// (country, key of a name or alias of a first-level area) -> the area's standard name.
-    areas: BTreeMap<(CountryCode, String), Name>,
+    areas: HashMap<(CountryCode, u64), Name>,
     /// (country, key of a name or alias of a place) -> the places it may stand for, one per
     /// area at most (a name may be used in several provinces).
-    places: BTreeMap<(CountryCode, String), Vec<Known>>,
+    places: HashMap<(CountryCode, u64), Vec<Known>>,
 }
 
 /// Why a gazetteer could not be built.
@@ -80,9 +82,9 @@ pub enum GazetteerError {
     },
 }
 
-/// The comparison key of a name: normalised, then folded.
-fn key(name: &str) -> String {
-    fold_name(&normalise_name(name))
+/// The comparison key of a name: normalised, folded, hashed ([`fold_hash`]).
+pub fn key(name: &str) -> u64 {
+    fold_hash(&fold_name(&normalise_name(name)))
 }
 
 impl Gazetteer {
@@ -99,7 +101,7 @@ impl Gazetteer {
             for (field, name) in names(i, "admin1", &e.admin1, &e.aliases) {
                 let k = checked_key(&field, name)?;
                 Name::parse(&field, name)?;
-                match g.areas.get(&(country, k.clone())) {
+                match g.areas.get(&(country, k)) {
                     Some(other) if *other != admin1 => {
                         return Err(conflict(field, name, other, country));
                     }
@@ -146,24 +148,39 @@ impl Gazetteer {
     /// area only. A name the gazetteer does not know, or that stands for places of several
     /// areas, is left as it is.
     pub fn standardise(&self, report: &Report) -> Option<Report> {
+        self.standardise_with(report, &mut |_, n| key(n.as_str()))
+    }
+
+    /// [`Gazetteer::standardise`], taking each name's key from `key_of` (given whether the
+    /// name is a place, else an area, and the name): an engine's interner holds them.
+    pub fn standardise_with(
+        &self,
+        report: &Report,
+        key_of: &mut impl FnMut(bool, &Name) -> u64,
+    ) -> Option<Report> {
         if self.is_empty() {
             return None;
         }
         let loc = &report.incident.location;
         let country = loc.country;
-        let admin1 = loc.admin1.as_ref().map(|a| self.standard_area(country, a));
-        let area = admin1.as_ref().map(|a| key(a.as_str()));
-        let find = |n: &Name| -> Option<&Known> {
-            let list = self.places.get(&(country, key(n.as_str())))?;
+        let admin1 = loc.admin1.as_ref().map(|a| {
+            self.areas
+                .get(&(country, key_of(false, a)))
+                .cloned()
+                .unwrap_or_else(|| a.clone())
+        });
+        let area = admin1.as_ref().map(|a| key_of(false, a));
+        let mut find = |place: bool, n: &Name| -> Option<&Known> {
+            let list = self.places.get(&(country, key_of(place, n)))?;
             let mut within = list
                 .iter()
-                .filter(|k| area.as_ref().is_none_or(|a| *a == k.area));
+                .filter(|k| area.is_none_or(|a| a == k.area));
             let first = within.next()?;
             // Several areas hold a place of this name, and the report does not say which.
             within.next().is_none().then_some(first)
         };
-        let admin2 = loc.admin2.as_ref().map(|n| (n, find(n)));
-        let place = loc.place.as_ref().map(|n| (n, find(n)));
+        let admin2 = loc.admin2.as_ref().map(|n| (n, find(false, n)));
+        let place = loc.place.as_ref().map(|n| (n, find(true, n)));
         let standard =
             |(n, k): (&Name, Option<&Known>)| k.map_or_else(|| n.clone(), |k| k.place.clone());
         let located = place.and_then(|(_, k)| k).or(admin2.and_then(|(_, k)| k));
@@ -183,7 +200,7 @@ impl Gazetteer {
         r.incident.location = out;
         if filled {
             // Names that stand for places of several areas may be known within the one found.
-            return Some(self.standardise(&r).unwrap_or(r));
+            return Some(self.standardise_with(&r, key_of).unwrap_or(r));
         }
         Some(r)
     }
@@ -215,15 +232,14 @@ fn names<'a>(
         .collect()
 }
 
-fn checked_key(field: &str, name: &str) -> Result<String, GazetteerError> {
-    let k = key(name);
-    if k.is_empty() {
+fn checked_key(field: &str, name: &str) -> Result<u64, GazetteerError> {
+    if normalise_name(name).is_empty() {
         return Err(GazetteerError::Empty {
             field: field.to_string(),
             name: name.to_string(),
         });
     }
-    Ok(k)
+    Ok(key(name))
 }
 
 fn conflict(field: String, name: &str, other: &Name, country: CountryCode) -> GazetteerError {

@@ -110,6 +110,61 @@ fn round_trip_matches_the_offline_fold() {
 }
 
 #[test]
+fn the_processor_links_reports_under_its_gazetteers_names() {
+    use reckon::core::gazetteer::Gazetteer;
+    let (_c, k) = cluster();
+    // Sadr City as three desks name it, keyed as `reckon feed --places` keys them.
+    let report = |id: &str, location: serde_json::Value| {
+        let line = serde_json::json!({
+            "report_id": id,
+            "publisher": {"id": format!("desk-{id}"), "kind": "independent_media"},
+            "published_at": "2017-08-14T10:00:00Z",
+            "incident": {"occurred_at": "2017-08-13T00:00:00Z", "location": location},
+            "claims": []
+        })
+        .to_string();
+        Msg {
+            key: Some(b"iq/baghdad".to_vec()),
+            ..Msg::json_line(&line)
+        }
+    };
+    let msgs = [
+        report(
+            "a",
+            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Sadr City"}),
+        ),
+        report(
+            "b",
+            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Thawra"}),
+        ),
+        report(
+            "c",
+            serde_json::json!({"country": "IQ", "place": "Madinat al-Sadr"}),
+        ),
+    ];
+    produce(&k, &k.topics.reports_topic, &msgs);
+    let mut c = config(&k, "places", "a");
+    let places = std::fs::read("docs/examples/places.json").unwrap();
+    c.places = std::sync::Arc::new(Gazetteer::from_json(&places).unwrap());
+    let h = Processor::start(c).unwrap();
+    wait(&h);
+    let status = h.shutdown().unwrap();
+    assert_eq!((status.records, status.dead_letters), (3, 0));
+    let updates: Vec<_> = read_topic(&k, &k.topics.updates_topic)
+        .iter()
+        .map(|r| reckon::wire::json::decode_update(r.payload.as_deref().unwrap()).unwrap())
+        .collect();
+    let ids: std::collections::BTreeSet<_> = updates.iter().map(|u| &u.incident_id).collect();
+    assert_eq!(ids.len(), 1, "one incident: {updates:#?}");
+    let last = updates.iter().max_by_key(|u| u.version).unwrap();
+    let v = last.view.as_ref().unwrap();
+    assert_eq!(v.region, "iq/baghdad");
+    assert_eq!(v.evidence.len(), 3);
+    let places: Vec<&str> = v.location.places.iter().map(|n| n.as_str()).collect();
+    assert_eq!(places, ["Sadr City"]);
+}
+
+#[test]
 fn dead_letters_keep_the_original_and_say_why() {
     let (_c, k) = cluster();
     let seed = seed_msgs();

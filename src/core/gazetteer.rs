@@ -172,9 +172,7 @@ impl Gazetteer {
         let area = admin1.as_ref().map(|a| key_of(false, a));
         let mut find = |place: bool, n: &Name| -> Option<&Known> {
             let list = self.places.get(&(country, key_of(place, n)))?;
-            let mut within = list
-                .iter()
-                .filter(|k| area.is_none_or(|a| a == k.area));
+            let mut within = list.iter().filter(|k| area.is_none_or(|a| a == k.area));
             let first = within.next()?;
             // Several areas hold a place of this name, and the report does not say which.
             within.next().is_none().then_some(first)

@@ -4,6 +4,7 @@
 
 mod broker;
 mod cli_common;
+mod support;
 
 use std::io::Write;
 use std::process::{Output, Stdio};
@@ -166,36 +167,12 @@ fn feed_and_replay_link_reports_under_the_gazetteers_names() {
     let (tansu, topics) = broker_with_topics();
     let b = tansu.bootstrap.as_str();
     // Sadr City as three desks name it; the third gives no province.
-    let report = |id: &str, location: serde_json::Value| {
-        serde_json::json!({
-            "report_id": id,
-            "publisher": {"id": format!("desk-{id}"), "kind": "independent_media"},
-            "published_at": "2017-08-14T10:00:00Z",
-            "incident": {"occurred_at": "2017-08-13T00:00:00Z", "location": location,
-                         "event_type": "vbied", "target": "civilians"},
-            "claims": []
-        })
-        .to_string()
-    };
-    let lines = [
-        report(
-            "a",
-            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Sadr City"}),
-        ),
-        report(
-            "b",
-            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Thawra"}),
-        ),
-        report(
-            "c",
-            serde_json::json!({"country": "IQ", "place": "Madinat al-Sadr"}),
-        ),
-    ];
+    let lines = support::places::sadr_city();
     let dir = std::env::temp_dir().join(format!("reckon-feed-places-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("reports.jsonl");
     std::fs::write(&input, lines.join("\n")).unwrap();
-    let places = "docs/examples/places.json";
+    let places = support::places::EXAMPLE;
 
     let o = reckon(
         b,

@@ -1,46 +1,16 @@
 //! `reckon reconcile --places`: reports naming one place by its aliases, or without its
 //! province, are one incident under the gazetteer's standard names.
 
+mod support;
+
 use std::process::{Command, Output};
 
 use reckon::core::view::IncidentView;
 use reckon::wire::json;
-use serde_json::{json, Value};
+use support::places;
 
-/// Sadr City, Baghdad, as three desks name it: by its name, by its older name, and by its
-/// formal name without the province.
 fn reports() -> String {
-    let at = |id: &str, minute: u32, location: Value| {
-        json!({
-            "report_id": id,
-            "publisher": {"id": format!("desk-{id}"), "kind": "independent_media"},
-            "published_at": format!("2017-08-14T10:{minute:02}:00Z"),
-            "incident": {
-                "occurred_at": "2017-08-13T00:00:00Z", "time_precision": "day",
-                "location": location, "event_type": "vbied", "target": "civilians"
-            },
-            "claims": [{
-                "claimant": {"id": format!("witness-{id}"), "kind": "witness"},
-                "kind": "casualties", "party": "civilians", "outcome": "killed",
-                "count": {"qualifier": "exact", "value": 7}
-            }]
-        })
-        .to_string()
-    };
-    [
-        at(
-            "a",
-            0,
-            json!({"country": "IQ", "admin1": "Baghdad", "place": "Sadr City"}),
-        ),
-        at(
-            "b",
-            1,
-            json!({"country": "IQ", "admin1": "Baghdad", "place": "al-Thawra"}),
-        ),
-        at("c", 2, json!({"country": "IQ", "place": "Madinat al-Sadr"})),
-    ]
-    .join("\n")
+    places::sadr_city().join("\n")
 }
 
 fn reconcile(args: &[&str], input: &str) -> Output {
@@ -78,7 +48,7 @@ fn aliases_and_a_missing_province_join_one_incident_under_the_standard_names() {
     assert_eq!(apart.len(), 3, "{apart:#?}");
 
     let one = views(&reconcile(
-        &["--final", "--places", "docs/examples/places.json"],
+        &["--final", "--places", places::EXAMPLE],
         &reports(),
     ));
     assert_eq!(one.len(), 1, "{one:#?}");

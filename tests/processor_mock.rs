@@ -2,6 +2,7 @@
 //! from the changelog, and `--exactly-once`.
 
 mod processor_common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -114,37 +115,16 @@ fn the_processor_links_reports_under_its_gazetteers_names() {
     use reckon::core::gazetteer::Gazetteer;
     let (_c, k) = cluster();
     // Sadr City as three desks name it, keyed as `reckon feed --places` keys them.
-    let report = |id: &str, location: serde_json::Value| {
-        let line = serde_json::json!({
-            "report_id": id,
-            "publisher": {"id": format!("desk-{id}"), "kind": "independent_media"},
-            "published_at": "2017-08-14T10:00:00Z",
-            "incident": {"occurred_at": "2017-08-13T00:00:00Z", "location": location},
-            "claims": []
-        })
-        .to_string();
-        Msg {
+    let msgs: Vec<Msg> = support::places::sadr_city()
+        .iter()
+        .map(|line| Msg {
             key: Some(b"iq/baghdad".to_vec()),
-            ..Msg::json_line(&line)
-        }
-    };
-    let msgs = [
-        report(
-            "a",
-            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Sadr City"}),
-        ),
-        report(
-            "b",
-            serde_json::json!({"country": "IQ", "admin1": "Baghdad", "place": "Thawra"}),
-        ),
-        report(
-            "c",
-            serde_json::json!({"country": "IQ", "place": "Madinat al-Sadr"}),
-        ),
-    ];
+            ..Msg::json_line(line)
+        })
+        .collect();
     produce(&k, &k.topics.reports_topic, &msgs);
     let mut c = config(&k, "places", "a");
-    let places = std::fs::read("docs/examples/places.json").unwrap();
+    let places = std::fs::read(support::places::EXAMPLE).unwrap();
     c.places = std::sync::Arc::new(Gazetteer::from_json(&places).unwrap());
     let h = Processor::start(c).unwrap();
     wait(&h);

@@ -35,15 +35,15 @@ impl Timestamp {
 
     /// Parses an RFC 3339 timestamp (`2017-08-13T09:30:00Z`), enforcing the accepted range.
     pub fn parse_rfc3339(field: &str, s: &str) -> Result<Self, ValidationError> {
-        let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ValidationError::Malformed {
-            field: field.to_string(),
-            reason: format!("not an RFC 3339 timestamp ({e})"),
-        })?;
-        // Said in the form it was given, not in milliseconds.
-        let out_of_range = || Self::out_of_range(field, s.to_string());
-        let ms =
-            i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).map_err(|_| out_of_range())?;
-        Self::from_millis(field, ms).map_err(|_| out_of_range())
+        let ms = Self::millis_of(field, s, parse_rfc3339(field, s)?)?;
+        Self::from_millis(field, ms).map_err(|_| Self::out_of_range(field, s.to_string()))
+    }
+
+    /// Unix milliseconds of a parsed time, digits below the millisecond dropped towards zero;
+    /// an error says `s`, the form it was given in.
+    fn millis_of(field: &str, s: &str, dt: OffsetDateTime) -> Result<i64, ValidationError> {
+        i64::try_from(dt.unix_timestamp_nanos() / 1_000_000)
+            .map_err(|_| Self::out_of_range(field, s.to_string()))
     }
 
     /// Parses an RFC 3339 timestamp as the date it names where it was written: that date's
@@ -51,17 +51,12 @@ impl Timestamp {
     /// 13 August, not 12 August 21:00 UTC). For event times known to the day or coarser, which
     /// are local dates.
     pub fn parse_rfc3339_date(field: &str, s: &str) -> Result<Self, ValidationError> {
-        let dt = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ValidationError::Malformed {
-            field: field.to_string(),
-            reason: format!("not an RFC 3339 timestamp ({e})"),
-        })?;
         // The wall-clock time as written, its digits below the millisecond dropped as for any
         // time (so both forms agree on a time a hair before midnight), then its day.
-        let out_of_range = || Self::out_of_range(field, s.to_string());
-        let wall = dt.replace_offset(time::UtcOffset::UTC);
-        let ms =
-            i64::try_from(wall.unix_timestamp_nanos() / 1_000_000).map_err(|_| out_of_range())?;
-        Self::from_millis(field, ms.div_euclid(DAY_MS) * DAY_MS).map_err(|_| out_of_range())
+        let wall = parse_rfc3339(field, s)?.replace_offset(time::UtcOffset::UTC);
+        let ms = Self::millis_of(field, s, wall)?;
+        Self::from_millis(field, ms.div_euclid(DAY_MS) * DAY_MS)
+            .map_err(|_| Self::out_of_range(field, s.to_string()))
     }
 
     /// The error for a time outside the accepted range, `value` as the input gave it; the
@@ -158,6 +153,14 @@ impl<'de> Deserialize<'de> for Timestamp {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         Self::parse_rfc3339("timestamp", &s).map_err(serde::de::Error::custom)
     }
+}
+
+/// Parses RFC 3339 text, or says why it is not.
+fn parse_rfc3339(field: &str, s: &str) -> Result<OffsetDateTime, ValidationError> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ValidationError::Malformed {
+        field: field.to_string(),
+        reason: format!("not an RFC 3339 timestamp ({e})"),
+    })
 }
 
 /// How precisely a report knows when an incident happened. Coarser precision widens the

@@ -1,7 +1,9 @@
 //! The per-partition fold: reports in, updates out. Owns every incident of one partition, the
 //! set of report ids seen, and the linking index. Deterministic: the updates produced depend only
-//! on the sequence of reports applied (and the source registry), never on clocks, randomness or
-//! hash-map order.
+//! on the sequence of reports applied (and the source registry and gazetteer), never on clocks,
+//! randomness or hash-map order.
+
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 
@@ -10,8 +12,6 @@ use crate::core::estimate::{
     all_sections, reconcile, section_hashes, section_hashes_after, view_section_hashes,
     ReportChange,
 };
-use std::sync::Arc;
-
 use crate::core::gazetteer::Gazetteer;
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::intern::Interner;
@@ -344,7 +344,8 @@ impl Engine {
         report: &'a Report,
         render: bool,
     ) -> Result<Folded<'a>, Rejected> {
-        if !self.places.is_empty() {
+        // A report seen before changes nothing, under any names.
+        if !self.places.is_empty() && !self.has_seen(&report.report_id) {
             if let Some(standard) = standardise(&self.places, &mut self.interner, report) {
                 return self.fold_with(&standard, &report.report_id, render);
             }

@@ -83,7 +83,7 @@ pub enum GazetteerError {
 }
 
 /// The comparison key of a name: normalised, folded, hashed ([`fold_hash`]).
-pub fn key(name: &str) -> u64 {
+fn key(name: &str) -> u64 {
     fold_hash(&fold_name(&normalise_name(name)))
 }
 
@@ -100,7 +100,6 @@ impl Gazetteer {
             let admin1 = Name::parse(&format!("[{i}].admin1"), &e.admin1)?;
             for (field, name) in names(i, "admin1", &e.admin1, &e.aliases) {
                 let k = checked_key(&field, name)?;
-                Name::parse(&field, name)?;
                 match g.areas.get(&(country, k)) {
                     Some(other) if *other != admin1 => {
                         return Err(conflict(field, name, other, country));
@@ -121,7 +120,6 @@ impl Gazetteer {
             };
             for (field, name) in names(i, "place", place, &e.aliases) {
                 let k = checked_key(&field, name)?;
-                Name::parse(&field, name)?;
                 let list = g.places.entry((country, k)).or_default();
                 match list.iter().find(|o| o.area == known.area) {
                     Some(o) if o.place != known.place => {
@@ -230,14 +228,17 @@ fn names<'a>(
         .collect()
 }
 
+/// The key of a name of the file, which must be a valid name and name something.
 fn checked_key(field: &str, name: &str) -> Result<u64, GazetteerError> {
-    if normalise_name(name).is_empty() {
+    Name::parse(field, name)?;
+    let normal = normalise_name(name);
+    if normal.is_empty() {
         return Err(GazetteerError::Empty {
             field: field.to_string(),
             name: name.to_string(),
         });
     }
-    Ok(key(name))
+    Ok(fold_hash(&fold_name(&normal)))
 }
 
 fn conflict(field: String, name: &str, other: &Name, country: CountryCode) -> GazetteerError {

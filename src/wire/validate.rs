@@ -168,7 +168,11 @@ fn incident(raw: &RawIncident, published_at: Timestamp) -> Result<IncidentRef, V
         occurred_at: not_after_publication(
             "occurred_at",
             &raw.occurred_at,
-            raw.time_precision.names_a_date(),
+            if raw.time_precision.names_a_date() {
+                Timestamp::parse_rfc3339_date
+            } else {
+                Timestamp::parse_rfc3339
+            },
             published_at,
         )?,
         time_precision: raw.time_precision,
@@ -221,7 +225,9 @@ fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationErr
     Ok(Claim {
         claimant: source(&raw.claimant).map_err(|e| e.within("claimant"))?,
         stated_at: match &raw.stated_at {
-            Some(s) => not_after_publication("stated_at", s, false, published_at)?,
+            Some(s) => {
+                not_after_publication("stated_at", s, Timestamp::parse_rfc3339, published_at)?
+            }
             None => published_at,
         },
         assertion: assertion(&raw.assertion)?,
@@ -230,19 +236,15 @@ fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationErr
 
 /// A time a report tells of (the incident's `occurred_at`, a claim's `stated_at`), at most
 /// [`MAX_STATED_AFTER_PUBLISHED_MS`] after the report's `published_at`: a report cannot tell of
-/// an incident or a statement after it was published. A `date` is read as the date it names
-/// ([`Timestamp::parse_rfc3339_date`]).
+/// an incident or a statement after it was published. `parse` reads it as an instant or as
+/// the date it names ([`Timestamp::parse_rfc3339_date`]).
 fn not_after_publication(
     field: &str,
     s: &str,
-    date: bool,
+    parse: fn(&str, &str) -> Result<Timestamp, ValidationError>,
     published_at: Timestamp,
 ) -> Result<Timestamp, ValidationError> {
-    let t = if date {
-        Timestamp::parse_rfc3339_date(field, s)?
-    } else {
-        Timestamp::parse_rfc3339(field, s)?
-    };
+    let t = parse(field, s)?;
     let latest = published_at
         .millis()
         .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)

@@ -278,10 +278,12 @@ mod tests {
         json::decode_report(r.to_string().as_bytes()).unwrap()
     }
 
-    /// The location's admin1, admin2 and place after standardising.
+    /// The location's admin1, admin2 and place after standardising; standardising again
+    /// changes nothing.
     fn names(g: &Gazetteer, location: serde_json::Value) -> [Option<String>; 3] {
         let given = at(location);
         let out = g.standardise(&given).unwrap_or(given);
+        assert_eq!(g.standardise(&out), None, "standard names stay");
         let l = out.incident.location;
         [l.admin1, l.admin2, l.place].map(|n| n.map(|n| n.as_str().to_string()))
     }

@@ -155,6 +155,35 @@ fn same_day_attacks_in_different_districts_stay_two() {
 }
 
 #[test]
+fn attacks_of_different_kinds_at_one_place_on_one_day_stay_two_whether_or_not_the_city_is_named() {
+    let kind = |event_type: &str, target: &str| json!({"incident": {"event_type": event_type, "target": target}});
+    let karrada = json!({"country": "IQ", "admin1": "Baghdad", "place": "Karrada"});
+    for location in [baghdad("Karrada"), karrada] {
+        // A shooting at a police checkpoint and a car bomb at a market: another kind of
+        // event on another target. Naming the city as well as the district is no more
+        // evidence that they are one.
+        let (e, _) = apply_all(&[
+            report(
+                "shooting",
+                0,
+                location.clone(),
+                kind("shooting", "security_forces"),
+            ),
+            report("bombing", 1, location.clone(), kind("vbied", "civilians")),
+        ]);
+        assert_eq!(e.live_incidents(), 2, "{location}");
+        // Reports of one attack that disagree on its kind or on its target alone are one.
+        for (event_type, target) in [("shooting", "civilians"), ("vbied", "security_forces")] {
+            let (e, _) = apply_all(&[
+                report("first", 0, location.clone(), kind("vbied", "civilians")),
+                report("second", 1, location.clone(), kind(event_type, target)),
+            ]);
+            assert_eq!(e.live_incidents(), 1, "{location} {event_type} {target}");
+        }
+    }
+}
+
+#[test]
 fn places_that_differ_by_a_number_letter_or_direction_stay_apart() {
     // Spelled almost alike, so spelling tolerance alone would join each pair; the differing
     // marker says they are different places. A report naming the place without a marker

@@ -497,15 +497,15 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     if (p.earliest.day()..=p.latest.day()).contains(&day) {
         s += 1;
     }
-    let [admin2, place] = [(Level::Admin2, 1), (Level::Place, 3)].map(|(level, weight)| {
-        f.name(level).map_or(Some(0), |n| {
-            level_score(std::iter::once(n), p.names_at(level), weight)
-        })
-    });
+    let level = |level, weight| match f.name(level) {
+        Some(n) => level_score(std::iter::once(n), p.names_at(level), weight),
+        None => Some(0),
+    };
     // A second-level area that differs rules a link out; one that matches adds only when no
     // place matched, as a place named alike already says where. Counted twice, the district
     // outweighed a conflicting kind of event and target at one place on one day.
-    let (admin2, place) = (admin2?, place?);
+    let admin2 = level(Level::Admin2, 1)?;
+    let place = level(Level::Place, 3)?;
     s += if place > 0 { place } else { admin2 };
     if let Some(c) = f.coordinates {
         s += distance_score(&[c], &p.coordinates)?;

@@ -76,6 +76,23 @@ impl ClaimRecord {
     }
 }
 
+/// Inserts `item` at `at`; a full list first grows by `extra` items. It grows into a new
+/// allocation, the items moved around the new one, rather than by `realloc`: these lists are
+/// small, so the allocator moves them anyway, and its `realloc` costs about three times an
+/// allocation and a free. It grows at most once per report, so this is most of the growth.
+fn insert_growing<T>(list: &mut Vec<T>, at: usize, item: T, extra: usize) {
+    if list.len() < list.capacity() {
+        list.insert(at, item);
+        return;
+    }
+    let mut grown = Vec::with_capacity(list.len() + extra.max(1));
+    let mut old = std::mem::take(list).into_iter();
+    grown.extend(old.by_ref().take(at));
+    grown.push(item);
+    grown.extend(old);
+    *list = grown;
+}
+
 /// What adding a report to an incident did, beside the sections it touched.
 #[derive(Debug, Clone, Copy)]
 pub struct Added {
@@ -219,10 +236,7 @@ impl Incident {
         match self.evidence.binary_search(&e) {
             Ok(_) => false,
             Err(pos) => {
-                if self.evidence.len() == self.evidence.capacity() {
-                    self.evidence.reserve_exact(1 + SPARE);
-                }
-                self.evidence.insert(pos, e);
+                insert_growing(&mut self.evidence, pos, e, 1 + SPARE);
                 true
             }
         }
@@ -262,10 +276,7 @@ impl Incident {
         let old = match found {
             Ok(i) => Some(std::mem::replace(&mut self.claims[i], record)),
             Err(i) => {
-                if self.claims.len() == self.claims.capacity() {
-                    self.claims.reserve_exact(room + SPARE);
-                }
-                self.claims.insert(i, record);
+                insert_growing(&mut self.claims, i, record, room + SPARE);
                 None
             }
         };

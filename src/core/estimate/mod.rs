@@ -13,10 +13,14 @@ use crate::core::model::{
     SourceId, SourceKind, Stance, Target, Timestamp,
 };
 use crate::core::registry::SourceRegistry;
-use crate::core::update::{stable_hash, Section, Sections};
+use crate::core::update::{stable_hash, stable_hasher, Section, Sections};
 use crate::core::view::{
     CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
 };
+
+use std::hash::{Hash, Hasher};
+
+use smallvec::SmallVec;
 
 pub use grade::GradeTally;
 use resolve::{Claims, Resolved};
@@ -52,6 +56,35 @@ fn known_or_unknown<T: PartialEq>(all: impl Iterator<Item = T>, unknown: T) -> V
         v.retain(|x| *x != unknown);
     }
     v
+}
+
+/// The digest hash of a set of values as [`known_or_unknown`] lists it: the hash of that list,
+/// taken without allocating one.
+fn known_or_unknown_hash<T: PartialEq + Hash>(all: impl Iterator<Item = T>, unknown: T) -> u64 {
+    let mut v: SmallVec<[T; 8]> = all.collect();
+    if v.len() > 1 {
+        v.retain(|x| *x != unknown);
+    }
+    // A slice hashes as a list does: its length, then its items.
+    stable_hash(v.as_slice())
+}
+
+/// The digest hash of the location section: `stable_hash(&location(incident))`, taken
+/// without building the view (a new incident and a renamed one digest it).
+fn location_hash(incident: &Incident) -> u64 {
+    let p = &incident.profile;
+    let mut h = stable_hasher();
+    // The fields in the order `LocationView` declares them; a list hashes as its length,
+    // then its items.
+    p.country.hash(&mut h);
+    for level in [Level::Admin1, Level::Admin2, Level::Place] {
+        let mut v: SmallVec<[&Name; 4]> = p.names_at(level).map(|n| &n.display).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.as_slice().hash(&mut h);
+    }
+    p.coordinates.hash(&mut h);
+    h.finish()
 }
 
 fn event_types(incident: &Incident) -> Vec<EventType> {
@@ -463,10 +496,16 @@ pub fn section_hashes_after(
     }
     for section in sections.iter() {
         let hash = match section {
-            Section::Location => Some(stable_hash(&location(incident))),
+            Section::Location => Some(location_hash(incident)),
             Section::Time => Some(stable_hash(&time(incident))),
-            Section::EventTypes => Some(stable_hash(&event_types(incident))),
-            Section::Targets => Some(stable_hash(&targets(incident))),
+            Section::EventTypes => Some(known_or_unknown_hash(
+                incident.profile.event_types.iter(),
+                EventType::Unknown,
+            )),
+            Section::Targets => Some(known_or_unknown_hash(
+                incident.profile.targets.iter(),
+                Target::Unknown,
+            )),
             Section::Casualties(party, harm) => match change {
                 Some(change) => {
                     let before = incident.digest.get(section);

@@ -246,6 +246,24 @@ fn canonical(engine: &Engine) -> BTreeMap<Vec<String>, String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    /// Every estimate published keeps low <= best <= high, whatever the claims' qualifiers
+    /// ("at least 10" against "up to 5" once gave low 10, best 5).
+    #[test]
+    fn every_estimate_keeps_low_best_high_in_order(reports in reports()) {
+        let (updates, _) = fold(&reports);
+        for u in &updates {
+            for e in u.view.iter().flat_map(|v| &v.casualties) {
+                if let (Some(low), Some(best), Some(high)) = (&e.low, &e.best, &e.high) {
+                    prop_assert!(
+                        low.value <= best.value && best.value <= high.value,
+                        "{} {:?} {:?}: {} / {} / {}",
+                        u.incident_id, e.party, e.outcome, low.value, best.value, high.value
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn same_sequence_gives_identical_bytes(reports in reports()) {
         let (a, _) = fold(&reports);

@@ -65,8 +65,18 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
     let (low, best, high) = if pool.is_empty() {
         (None, None, None)
     } else {
+        let best_value = weighted_median(pool);
+        let best = figure(
+            best_value,
+            pool.iter()
+                .filter(|(_, k)| k.point == best_value)
+                .map(|(c, _)| *c),
+        );
         let low_value = pool.iter().filter_map(|(_, k)| k.low).min();
         let low = match low_value {
+            // An "up to" figure can be the best below every lower bound given ("at least 10"
+            // against "up to 5"): the low is then the best, as low never exceeds best.
+            Some(v) if v > best_value => best.clone(),
             Some(v) => figure(
                 v,
                 pool.iter()
@@ -76,13 +86,6 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
             // Only "up to" figures: nothing bounds the count from below.
             None => figure(0, pool.iter().map(|(c, _)| *c)),
         };
-        let best_value = weighted_median(pool);
-        let best = figure(
-            best_value,
-            pool.iter()
-                .filter(|(_, k)| k.point == best_value)
-                .map(|(c, _)| *c),
-        );
         let high_value = coded.iter().map(|(_, k)| k.high).max().unwrap_or(0);
         let high = figure(
             high_value,

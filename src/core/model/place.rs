@@ -250,6 +250,40 @@ const GENERIC_WORDS: &[&str] = &[
     "el",
 ];
 
+/// Words that say a neighbourhood follows, as Arabic names begin (*Hay al-Amil*, *Mahallat
+/// al-Sheikh*): dropped when a name follows them. Left in, the word they share makes two
+/// neighbourhoods' names look alike (*Hay al-Amil* and *Hay al-Amin* are two parts of
+/// Baghdad); alone, it is a name (*al-Hay*, a town in Wasit).
+const NEIGHBOURHOOD_WORDS: &[&str] = &["hay", "hayy", "hai", "mahalla", "mahallat", "mahallah"];
+
+/// Arabic-script spellings that writers interchange, written one way before transliteration:
+/// the article *al-* (ال) is dropped from a word that goes on for more than two letters after
+/// it (as `al` is from a Latin name), alef with hamza or madda is alef, alef maqsura (ى) is ya,
+/// and ta marbuta (ة) is ha. *الأنبار* and *انبار*, *نينوى* and *نينوي*, *البصرة* and *البصره*
+/// then normalise alike. `None` for a name with no Arabic letters (most names): nothing to do.
+fn arabic_spelling(s: &str) -> Option<String> {
+    if s.is_ascii() || !s.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let word = match word.strip_prefix("ال") {
+            Some(rest) if rest.chars().count() > 2 => rest,
+            _ => word,
+        };
+        out.extend(word.chars().map(|c| match c {
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ى' => 'ي',
+            'ة' => 'ه',
+            c => c,
+        }));
+    }
+    Some(out)
+}
+
 /// Whether a character is an apostrophe as transliterations write it (for *ʿayn* and
 /// *hamza*: *Qa'im*, *Ta`izz*), after transliteration to ASCII: left out of a word, not a
 /// break between two.
@@ -258,11 +292,14 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 /// Normalises a place name for comparison: transliterated to ASCII, lower-cased, apostrophes
-/// left out, split on anything else not a letter or digit, generic words and Arabic articles
-/// dropped, doubled letters collapsed. `Karrada`, `Karada` and `al-Karrada` all become
+/// left out, split on anything else not a letter or digit, generic words, the words for a
+/// neighbourhood before its name and Arabic articles dropped, compass adjectives written as
+/// their points (*eastern* as *east*), doubled letters collapsed (in
+/// Arabic script, the article and interchanged letters first: see `arabic_spelling`). `Karrada`, `Karada` and `al-Karrada` all become
 /// `karada`; `Qa'im` becomes `qaim`; `An Najaf` becomes `najaf`.
 pub fn normalise_name(s: &str) -> String {
-    let ascii = deunicode::deunicode_with_tofu_cow(s, "[?]");
+    let arabic = arabic_spelling(s);
+    let ascii = deunicode::deunicode_with_tofu_cow(arabic.as_deref().unwrap_or(s), "[?]");
     let words: Vec<String> = ascii
         .split(|c: char| !c.is_ascii_alphanumeric() && !is_apostrophe(c))
         .map(|t| {
@@ -276,6 +313,7 @@ pub fn normalise_name(s: &str) -> String {
     let mut out = String::with_capacity(ascii.len());
     for (i, word) in words.iter().enumerate() {
         if GENERIC_WORDS.contains(&word.as_str())
+            || (NEIGHBOURHOOD_WORDS.contains(&word.as_str()) && i + 1 < words.len())
             || words
                 .get(i + 1)
                 .is_some_and(|next| is_assimilated_article(word, next))
@@ -285,6 +323,14 @@ pub fn normalise_name(s: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
+        // A compass point as an adjective is the point: *eastern Mosul* is *East Mosul*.
+        let word = match word.as_str() {
+            "northern" => "north",
+            "southern" => "south",
+            "eastern" => "east",
+            "western" => "west",
+            w => w,
+        };
         let mut prev = None;
         for c in word.chars() {
             if Some(c) != prev {
@@ -390,6 +436,40 @@ mod tests {
         assert_eq!(normalise_name("Tal-Afar"), normalise_name("Tal Afar"));
         assert_eq!(normalise_name("Palestine district"), "palestine");
         assert_eq!(normalise_name("Karbalā’"), "karbala");
+    }
+
+    #[test]
+    fn a_compass_adjective_is_its_point() {
+        assert_eq!(
+            normalise_name("eastern Mosul"),
+            normalise_name("East Mosul")
+        );
+        assert_eq!(normalise_name("Northern Baghdad"), "north baghdad");
+        assert_eq!(normalise_name("Mosul West"), "mosul west");
+    }
+
+    #[test]
+    fn the_word_for_a_neighbourhood_before_its_name_is_dropped() {
+        assert_eq!(normalise_name("Hay al-Amil"), "amil");
+        assert_eq!(normalise_name("Hayy al-Amin"), "amin");
+        assert_eq!(normalise_name("Mahallat al-Sheikh"), "sheikh");
+        // Alone, it is the name: al-Hay, a town in Wasit.
+        assert_eq!(normalise_name("al-Hay"), "hay");
+    }
+
+    #[test]
+    fn arabic_spellings_writers_interchange_normalise_alike() {
+        // The article, alef with hamza, alef maqsura, ta marbuta.
+        assert_eq!(normalise_name("الأنبار"), normalise_name("انبار"));
+        assert_eq!(normalise_name("نينوى"), normalise_name("نينوي"));
+        assert_eq!(normalise_name("البصرة"), normalise_name("البصره"));
+        assert_eq!(normalise_name("الرمادي"), normalise_name("رمادي"));
+        // A short word beginning with the article's letters keeps them.
+        assert_ne!(normalise_name("الف"), normalise_name("ف"));
+        assert_eq!(
+            region_key(CountryCode::parse("c", "iq").unwrap(), Some("الأنبار")),
+            region_key(CountryCode::parse("c", "iq").unwrap(), Some("انبار"))
+        );
     }
 
     #[test]

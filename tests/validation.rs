@@ -113,6 +113,43 @@ fn a_leading_byte_order_mark_is_ignored_and_any_other_is_malformed() {
 }
 
 #[test]
+fn a_document_that_is_not_an_object_is_refused_as_such() {
+    for (text, found) in [
+        ("[]", "an array"),
+        (r#"["r1"]"#, "an array"),
+        (r#""hello""#, "a string"),
+        ("null", "null"),
+        ("  42", "a number"),
+        ("true", "a boolean"),
+        ("", "nothing"),
+        ("<report/>", "something that is not JSON"),
+    ] {
+        match decode_report(text.as_bytes()) {
+            Err(DecodeError::Json { path, message }) => {
+                assert_eq!(path, ".", "{text:?}");
+                assert_eq!(
+                    message,
+                    format!("a report must be a JSON object ({{...}}), found {found}"),
+                    "{text:?}"
+                );
+            }
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+    // A cut-off object says so.
+    assert!(matches!(
+        decode_report(br#"{"report_id":"x","#),
+        Err(DecodeError::Json { path, message })
+            if path == "." && message.starts_with("the document ends before it is complete")
+    ));
+    // An object still gets the parser's word on what is wrong in it.
+    assert!(matches!(
+        decode_report(b"{}"),
+        Err(DecodeError::Json { message, .. }) if message.contains("report_id")
+    ));
+}
+
+#[test]
 fn message_size_limit() {
     let mut v = valid();
     v["padding"] = json!("x".repeat(MAX_MESSAGE_BYTES));

@@ -21,10 +21,13 @@ use reckon::wire::json;
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Allocations and reallocations made, to count those of the fold per report.
+static ALLOCS: AtomicIsize = AtomicIsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
         unsafe { Jemalloc.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -33,6 +36,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
         LIVE.fetch_add(n as isize - l.size() as isize, Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
         unsafe { Jemalloc.realloc(p, l, n) }
     }
 }
@@ -70,11 +74,17 @@ fn main() {
             .iter()
             .map(|b| json::decode_report(b).expect("synthetic reports are valid"))
             .collect();
+        let allocs = ALLOCS.load(Ordering::Relaxed);
         let t = Instant::now();
         for report in &reports {
             updates += engine.fold(report).map_or(0, |f| f.len());
         }
         fold_time = t.elapsed();
+        let allocs = ALLOCS.load(Ordering::Relaxed) - allocs;
+        println!(
+            "the fold made {allocs} allocations, {:.2} per report",
+            allocs as f64 / reports.len() as f64
+        );
     }
     let folded_already = !fold_time.is_zero();
     for bytes in encoded.iter().filter(|_| !folded_already) {

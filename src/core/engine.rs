@@ -333,6 +333,9 @@ impl Engine {
     /// only when [`Folded::into_updates`] is called, so a caller that needs the state and not
     /// the updates never pays for them. [`Folded`] borrows the engine, so the updates are
     /// always rendered from the state this report left.
+    // Never inlined: a frame of its own that profilers count the fold by
+    // (`scripts/fold-cost.sh`), which whole-program optimisation would otherwise fold away.
+    #[inline(never)]
     pub fn fold<'a>(&'a mut self, report: &'a Report) -> Result<Folded<'a>, Rejected> {
         self.fold_standard(report, false)
     }

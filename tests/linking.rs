@@ -358,6 +358,71 @@ fn a_coarser_report_widens_an_incidents_window_either_side() {
     }
 }
 
+/// Sources differ on whether a city or its district is the second-level area. One place named
+/// alike at coordinates under 2 km apart is one spot, whatever second level each gives; without
+/// both, a second level that differs still keeps reports apart.
+#[test]
+fn one_place_at_one_spot_links_though_the_second_level_area_differs() {
+    let karrada = |id: &str, m: u32, admin2: &str, at: Option<(f64, f64)>| {
+        let mut loc =
+            json!({"country": "IQ", "admin1": "Baghdad", "admin2": admin2, "place": "Karrada"});
+        if let Some((lat, lon)) = at {
+            loc["coordinates"] = json!({"lat": lat, "lon": lon});
+        }
+        report(id, m, loc, json!({}))
+    };
+    // 70 m apart: one incident, however the reports arrive.
+    for pair in [["a", "b"], ["b", "a"]] {
+        let all = [
+            karrada("a", 0, "Baghdad", Some((33.3050, 44.4230))),
+            karrada("b", 1, "Rusafa", Some((33.3055, 44.4235))),
+        ];
+        let ordered: Vec<_> = pair
+            .iter()
+            .map(|id| {
+                all.iter()
+                    .find(|r| r.report_id.as_str() == *id)
+                    .unwrap()
+                    .clone()
+            })
+            .collect();
+        let (e, _) = apply_all(&ordered);
+        assert_eq!(e.live_incidents(), 1, "{pair:?}");
+    }
+    // No coordinates, or 5 km apart: the districts keep them apart.
+    let (e, _) = apply_all(&[
+        karrada("a", 0, "Baghdad", None),
+        karrada("b", 1, "Rusafa", None),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
+    let (e, _) = apply_all(&[
+        karrada("a", 0, "Baghdad", Some((33.305, 44.423))),
+        karrada("b", 1, "Rusafa", Some((33.350, 44.423))),
+    ]);
+    assert_eq!(e.live_incidents(), 2);
+    // Two incidents apart for want of coordinates merge once both have them at one spot and a
+    // report links both.
+    let (e, updates) = apply_all(&[
+        karrada("a", 0, "Baghdad", None),
+        karrada("b", 1, "Rusafa", Some((33.3050, 44.4230))),
+        karrada("c", 2, "Baghdad", Some((33.3051, 44.4231))),
+    ]);
+    assert_eq!(
+        e.live_incidents(),
+        2,
+        "a has no coordinates when c joins it"
+    );
+    assert!(updates.iter().all(|u| u.merge.is_none()));
+    let (e, updates) = apply_all(&[
+        karrada("a", 0, "Baghdad", None),
+        karrada("b", 1, "Rusafa", Some((33.3050, 44.4230))),
+        karrada("c", 2, "Baghdad", Some((33.3051, 44.4231))),
+        karrada("d", 3, "Rusafa", Some((33.3052, 44.4232))),
+    ]);
+    assert_eq!(e.live_incidents(), 1);
+    assert!(updates.iter().any(|u| u.merge.is_some()));
+}
+
 #[test]
 fn coordinates_link_nearby_and_separate_distant_reports() {
     let near = |id: &str, m: u32, lat: f64| {

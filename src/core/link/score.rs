@@ -527,12 +527,18 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     // A second-level area that differs rules a link out; one that matches adds only when no
     // place matched, as a place named alike already says where. Counted twice, the district
     // outweighed a conflicting kind of event and target at one place on one day.
-    let admin2 = level(Level::Admin2, 1)?;
     let place = level(Level::Place, 3)?;
+    let near = match f.coordinates {
+        Some(c) => distance_score(&[c], &p.coordinates)?,
+        None => 0,
+    };
+    let admin2 = match level(Level::Admin2, 1) {
+        Some(points) => points,
+        None if same_spot(place, near) => 0,
+        None => return None,
+    };
     s += if place > 0 { place } else { admin2 };
-    if let Some(c) = f.coordinates {
-        s += distance_score(&[c], &p.coordinates)?;
-    }
+    s += near;
     s += event_score(p.event_types, f.event_type);
     s += target_score(p.targets, f.target);
     Some(s)
@@ -554,12 +560,22 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
     if span > allowed {
         return false;
     }
-    for level in [Level::Admin2, Level::Place] {
-        if level_score(a.names_at(level), b.names_at(level), 1).is_none() {
-            return false;
-        }
-    }
-    distance_score(&a.coordinates, &b.coordinates).is_some() && !kinds_conflict(a, b)
+    let Some(place) = level_score(a.names_at(Level::Place), b.names_at(Level::Place), 1) else {
+        return false;
+    };
+    let Some(near) = distance_score(&a.coordinates, &b.coordinates) else {
+        return false;
+    };
+    let admin2 = level_score(a.names_at(Level::Admin2), b.names_at(Level::Admin2), 1);
+    (admin2.is_some() || same_spot(place, near)) && !kinds_conflict(a, b)
+}
+
+/// Whether a place named alike (`place` points) and coordinates within 2 km (`near` points)
+/// say two accounts are of one spot, whatever second-level areas they give: sources differ
+/// on whether the city or its district is the second level (*Karrada* in *Baghdad* or in
+/// *Rusafa*). Without both, a second-level area that differs rules a link out.
+fn same_spot(place: i32, near: i32) -> bool {
+    place > 0 && near == 3
 }
 
 /// Whether two incidents were reported as different kinds of event on different targets: no

@@ -86,14 +86,11 @@ fn is_marker(word: &str) -> bool {
         || word.bytes().all(|b| b.is_ascii_digit())
         || matches!(
             word,
+            // Compass adjectives (*eastern*) are normalised to their points.
             "north"
                 | "south"
                 | "east"
                 | "west"
-                | "northern"
-                | "southern"
-                | "eastern"
-                | "western"
                 | "northeast"
                 | "northwest"
                 | "southeast"
@@ -524,8 +521,9 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
         Some(n) => level_score(std::iter::once(n), p.names_at(level), weight),
         None => Some(0),
     };
-    // A second-level area that differs rules a link out; one that matches adds only when no
-    // place matched, as a place named alike already says where. Counted twice, the district
+    // A second-level area that differs rules a link out, unless the place matches at
+    // coordinates within 2 km ([`same_spot`]); one that matches adds only when no place
+    // matched, as a place named alike already says where. Counted twice, the district
     // outweighed a conflicting kind of event and target at one place on one day.
     let place = level(Level::Place, 3)?;
     let near = match f.coordinates {

@@ -291,12 +291,13 @@ fn is_apostrophe(c: char) -> bool {
     c == '\'' || c == '`'
 }
 
-/// Normalises a place name for comparison: transliterated to ASCII, lower-cased, apostrophes
-/// left out, split on anything else not a letter or digit, generic words, the words for a
-/// neighbourhood before its name and Arabic articles dropped, compass adjectives written as
-/// their points (*eastern* as *east*), doubled letters collapsed (in
-/// Arabic script, the article and interchanged letters first: see `arabic_spelling`). `Karrada`, `Karada` and `al-Karrada` all become
-/// `karada`; `Qa'im` becomes `qaim`; `An Najaf` becomes `najaf`.
+/// Normalises a place name for comparison: transliterated to ASCII (in Arabic script, the
+/// article and the letters writers interchange first: see `arabic_spelling`), lower-cased,
+/// apostrophes left out, split on anything else not a letter or digit, generic words, the
+/// words for a neighbourhood before its name and Arabic articles dropped, compass adjectives
+/// written as their points (*eastern* as *east*), doubled letters collapsed. `Karrada`,
+/// `Karada` and `al-Karrada` all become `karada`; `Qa'im` becomes `qaim`; `An Najaf` becomes
+/// `najaf`.
 pub fn normalise_name(s: &str) -> String {
     let arabic = arabic_spelling(s);
     let ascii = deunicode::deunicode_with_tofu_cow(arabic.as_deref().unwrap_or(s), "[?]");

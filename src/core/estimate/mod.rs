@@ -25,15 +25,21 @@ use smallvec::SmallVec;
 pub use grade::GradeTally;
 use resolve::{Claims, Resolved};
 
-fn names(incident: &Incident, level: Level) -> Vec<Name> {
-    let mut v: Vec<Name> = incident
+/// The names an incident's view lists at a level, sorted, each once: borrowed, for the view
+/// to copy and the location digest to hash without copying.
+fn sorted_names(incident: &Incident, level: Level) -> SmallVec<[&Name; 4]> {
+    let mut v: SmallVec<[&Name; 4]> = incident
         .profile
         .names_at(level)
-        .map(|n| n.display.clone())
+        .map(|n| &n.display)
         .collect();
     v.sort_unstable();
     v.dedup();
     v
+}
+
+fn names(incident: &Incident, level: Level) -> Vec<Name> {
+    sorted_names(incident, level).into_iter().cloned().collect()
 }
 
 fn location(incident: &Incident) -> LocationView {
@@ -50,23 +56,19 @@ fn location(incident: &Incident) -> LocationView {
 /// The values of a set an incident's view lists: `unknown` only when nothing else is known. A
 /// report that does not know the event type or target says nothing about it; beside a known
 /// value, `unknown` would read as a second, conflicting one.
-fn known_or_unknown<T: PartialEq>(all: impl Iterator<Item = T>, unknown: T) -> Vec<T> {
-    let mut v: Vec<T> = all.collect();
+/// Held inline: the view copies it out, and the digest hashes it without an allocation.
+fn known_or_unknown<T: PartialEq>(all: impl Iterator<Item = T>, unknown: T) -> SmallVec<[T; 8]> {
+    let mut v: SmallVec<[T; 8]> = all.collect();
     if v.len() > 1 {
         v.retain(|x| *x != unknown);
     }
     v
 }
 
-/// The digest hash of a set of values as [`known_or_unknown`] lists it: the hash of that list,
-/// taken without allocating one.
+/// The digest hash of a set of values as [`known_or_unknown`] lists it.
 fn known_or_unknown_hash<T: PartialEq + Hash>(all: impl Iterator<Item = T>, unknown: T) -> u64 {
-    let mut v: SmallVec<[T; 8]> = all.collect();
-    if v.len() > 1 {
-        v.retain(|x| *x != unknown);
-    }
     // A slice hashes as a list does: its length, then its items.
-    stable_hash(v.as_slice())
+    stable_hash(known_or_unknown(all, unknown).as_slice())
 }
 
 /// The digest hash of the location section: `stable_hash(&location(incident))`, taken
@@ -78,21 +80,18 @@ fn location_hash(incident: &Incident) -> u64 {
     // then its items.
     p.country.hash(&mut h);
     for level in [Level::Admin1, Level::Admin2, Level::Place] {
-        let mut v: SmallVec<[&Name; 4]> = p.names_at(level).map(|n| &n.display).collect();
-        v.sort_unstable();
-        v.dedup();
-        v.as_slice().hash(&mut h);
+        sorted_names(incident, level).as_slice().hash(&mut h);
     }
     p.coordinates.hash(&mut h);
     h.finish()
 }
 
 fn event_types(incident: &Incident) -> Vec<EventType> {
-    known_or_unknown(incident.profile.event_types.iter(), EventType::Unknown)
+    known_or_unknown(incident.profile.event_types.iter(), EventType::Unknown).into_vec()
 }
 
 fn targets(incident: &Incident) -> Vec<Target> {
-    known_or_unknown(incident.profile.targets.iter(), Target::Unknown)
+    known_or_unknown(incident.profile.targets.iter(), Target::Unknown).into_vec()
 }
 
 fn time(incident: &Incident) -> TimeView {

@@ -337,24 +337,97 @@ fn an_incident_spans_at_most_one_window_so_daily_attacks_do_not_chain() {
 }
 
 #[test]
-fn a_coarser_report_widens_an_incidents_window_either_side() {
-    // A report as coarse as a week widens the window to a week either side, at the same date:
-    // reports five days later and five days earlier join, though their own windows (36 hours)
-    // reach no day the incident was found on before.
-    for at in ["2017-08-18T00:00:00Z", "2017-08-08T00:00:00Z"] {
-        let (e, _) = apply_all(&[
-            report("a", 0, baghdad("Karrada"), json!({})),
-            at_time("b", 1, "2017-08-13T00:00:00Z", "week"),
-            at_time("c", 2, at, "day"),
-        ]);
-        assert_eq!(e.live_incidents(), 1, "{at}");
-        assert_eq!(e.views()[0].evidence.len(), 3);
-        // Without the coarse report, it is another incident.
-        let (e, _) = apply_all(&[
-            report("a", 0, baghdad("Karrada"), json!({})),
-            at_time("c", 2, at, "day"),
-        ]);
-        assert_eq!(e.live_incidents(), 2, "{at}");
+fn a_report_knowing_only_the_week_or_month_does_not_widen_the_days_of_an_incident() {
+    // A car bomb at Karrada on the 13th, a weekly or monthly summary at the place, and another
+    // car bomb there days later. The summary's date says nothing of which day: the later
+    // attack is another incident, in whichever order the three arrive, so that one claimant's
+    // toll for it never replaces its toll for the first.
+    let days = |e: &Engine| {
+        let mut v: Vec<_> = e
+            .views()
+            .iter()
+            .map(|v| (v.time.earliest.to_rfc3339(), v.time.latest.to_rfc3339()))
+            .collect();
+        v.sort();
+        v
+    };
+    for (summary_at, precision, later) in [
+        ("2017-08-14T00:00:00Z", "week", "2017-08-19T00:00:00Z"),
+        ("2017-08-01T00:00:00Z", "month", "2017-08-25T00:00:00Z"),
+    ] {
+        let first = report("a", 0, baghdad("Karrada"), json!({}));
+        let summary = at_time("s", 1, summary_at, precision);
+        let second = at_time("b", 2, later, "day");
+        for order in [
+            [&first, &summary, &second],
+            [&summary, &first, &second],
+            [&first, &second, &summary],
+            [&second, &summary, &first],
+        ] {
+            let reports: Vec<_> = order.into_iter().cloned().collect();
+            let (e, _) = apply_all(&reports);
+            assert_eq!(e.live_incidents(), 2, "{precision}: {order:?}");
+            // Each incident spans the day its attack's report gives.
+            assert_eq!(
+                days(&e),
+                [
+                    (
+                        "2017-08-13T00:00:00Z".to_string(),
+                        "2017-08-13T00:00:00Z".to_string()
+                    ),
+                    (later.to_string(), later.to_string())
+                ],
+                "{precision}"
+            );
+        }
+    }
+    // A day within the week either side of a weekly summary's date, or within the calendar
+    // month of a monthly one, joins the summary when nothing else does.
+    for (summary_at, precision, day, joins) in [
+        ("2017-08-14T00:00:00Z", "week", "2017-08-19T00:00:00Z", true),
+        (
+            "2017-08-14T00:00:00Z",
+            "week",
+            "2017-08-24T00:00:00Z",
+            false,
+        ),
+        (
+            "2017-08-01T00:00:00Z",
+            "month",
+            "2017-08-25T00:00:00Z",
+            true,
+        ),
+        (
+            "2017-08-01T00:00:00Z",
+            "month",
+            "2017-07-05T00:00:00Z",
+            false,
+        ),
+        (
+            "2017-07-01T00:00:00Z",
+            "month",
+            "2017-08-03T00:00:00Z",
+            false,
+        ),
+        (
+            "2017-07-01T00:00:00Z",
+            "month",
+            "2017-07-31T00:00:00Z",
+            true,
+        ),
+    ] {
+        for order in [false, true] {
+            let mut reports = vec![
+                at_time("s", 1, summary_at, precision),
+                at_time("d", 2, day, "day"),
+            ];
+            if order {
+                reports.reverse();
+            }
+            let (e, _) = apply_all(&reports);
+            let expected = if joins { 1 } else { 2 };
+            assert_eq!(e.live_incidents(), expected, "{precision} {day}");
+        }
     }
 }
 

@@ -95,11 +95,11 @@ fn targets(incident: &Incident) -> Vec<Target> {
 }
 
 fn time(incident: &Incident) -> TimeView {
-    let p = &incident.profile;
+    let (earliest, latest, precision) = incident.profile.time();
     TimeView {
-        earliest: p.earliest,
-        latest: p.latest,
-        precision: p.finest,
+        earliest,
+        latest,
+        precision,
     }
 }
 

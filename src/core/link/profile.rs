@@ -299,6 +299,45 @@ pub struct Profile {
     pub finest: TimePrecision,
     /// Coarsest time precision seen: it sets the incident's linking window.
     pub coarsest: TimePrecision,
+    /// The times of the reports that know the incident's day or better, when any does: the
+    /// days the incident spans. A report that knows only the week or month says nothing about
+    /// which day, so its time neither widens this range nor its window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharp: Option<Sharp>,
+}
+
+/// The time range of an incident's reports that know its day or better ([`TimePrecision::is_sharp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sharp {
+    /// Earliest such time.
+    pub earliest: Timestamp,
+    /// Latest such time.
+    pub latest: Timestamp,
+    /// Coarsest of their precisions: it sets the window these times must fit in.
+    pub coarsest: TimePrecision,
+}
+
+impl Sharp {
+    /// The range of one time, when its precision knows the day.
+    fn of(t: Timestamp, precision: TimePrecision) -> Option<Self> {
+        precision.is_sharp().then_some(Self {
+            earliest: t,
+            latest: t,
+            coarsest: precision,
+        })
+    }
+
+    /// The range holding both.
+    fn union(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(Self {
+                earliest: a.earliest.min(b.earliest),
+                latest: a.latest.max(b.latest),
+                coarsest: a.coarsest.max(b.coarsest),
+            }),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// Inserts in order, growing the list by exactly one: profiles are kept per incident.
@@ -332,6 +371,16 @@ impl Profile {
             latest: f.occurred_at,
             finest: f.precision,
             coarsest: f.precision,
+            sharp: Sharp::of(f.occurred_at, f.precision),
+        }
+    }
+
+    /// The incident's time as the view gives it: the range of the reports that know its day
+    /// when any does (a monthly summary's date says nothing of which day), else of all.
+    pub fn time(&self) -> (Timestamp, Timestamp, TimePrecision) {
+        match self.sharp {
+            Some(s) => (s.earliest, s.latest, self.finest),
+            None => (self.earliest, self.latest, self.finest),
         }
     }
 
@@ -353,15 +402,13 @@ impl Profile {
         }
         change.event_types = self.event_types.insert(f.event_type);
         change.targets = self.targets.insert(f.target);
-        let (time, window) = (
-            (self.earliest, self.latest, self.finest),
-            (self.earliest, self.latest, self.coarsest),
-        );
+        let (time, window) = (self.time(), (self.earliest, self.latest, self.coarsest));
         self.earliest = self.earliest.min(f.occurred_at);
         self.latest = self.latest.max(f.occurred_at);
         self.finest = self.finest.min(f.precision);
         self.coarsest = self.coarsest.max(f.precision);
-        change.time = time != (self.earliest, self.latest, self.finest);
+        self.sharp = Sharp::union(self.sharp, Sharp::of(f.occurred_at, f.precision));
+        change.time = time != self.time();
         change.window = window != (self.earliest, self.latest, self.coarsest);
         change
     }
@@ -380,6 +427,7 @@ impl Profile {
         self.latest = self.latest.max(other.latest);
         self.finest = self.finest.min(other.finest);
         self.coarsest = self.coarsest.max(other.coarsest);
+        self.sharp = Sharp::union(self.sharp, other.sharp);
     }
 
     /// Computes the keys of every name and the region key again from the names as reports
@@ -398,6 +446,15 @@ impl Profile {
             .next()
             .map(|n| n.display.as_str());
         self.region = ArcStr::from(region_key(self.country, admin1));
+        // A state stored before the range of sharp times was kept: when every report knew the
+        // day, it is the whole range; with coarser reports among them it cannot be told.
+        if self.sharp.is_none() && self.coarsest.is_sharp() {
+            self.sharp = Some(Sharp {
+                earliest: self.earliest,
+                latest: self.latest,
+                coarsest: self.coarsest,
+            });
+        }
     }
 
     /// The names at one level.

@@ -1,7 +1,7 @@
 //! How well a report matches an incident. The rules, with their reasons, are in
 //! `docs/reconciliation.md` ("Linking").
 
-use super::profile::{Features, FlagSet, Level, PlaceName, Profile};
+use super::profile::{Features, FlagSet, Level, PlaceName, Profile, Sharp};
 use crate::core::model::{Coordinates, EventFamily, EventType, Target, TimePrecision, Timestamp};
 
 /// A report joins the best incident scoring at least this much.
@@ -228,16 +228,6 @@ impl<'a> IntoIterator for &NoSpaces<'a> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.chars().filter(|c| *c != ' ')
-    }
-}
-
-fn time_gap_ms(t: Timestamp, earliest: Timestamp, latest: Timestamp) -> i64 {
-    if t < earliest {
-        earliest.millis() - t.millis()
-    } else if t > latest {
-        t.millis() - latest.millis()
-    } else {
-        0
     }
 }
 
@@ -490,16 +480,77 @@ fn within_window(
     latest: Timestamp,
     coarsest: TimePrecision,
 ) -> bool {
-    let allowed = f.precision.link_window_ms().max(coarsest.link_window_ms());
-    let t = f.occurred_at;
+    spans_within(
+        f.occurred_at,
+        f.occurred_at,
+        f.precision,
+        earliest,
+        latest,
+        coarsest,
+    )
+}
+
+/// Whether the range `lo..=hi` at `precision` joined with `earliest..=latest` at `coarsest`
+/// spans at most the wider of the two precisions' windows.
+fn spans_within(
+    lo: Timestamp,
+    hi: Timestamp,
+    precision: TimePrecision,
+    earliest: Timestamp,
+    latest: Timestamp,
+    coarsest: TimePrecision,
+) -> bool {
+    let allowed = precision.link_window_ms().max(coarsest.link_window_ms());
     // A range stored before this rule may span more than a window: a report inside it
     // widens nothing and still links.
-    time_gap_ms(t, earliest, latest) == 0
+    (earliest <= lo && hi <= latest)
         || latest
-            .max(t)
+            .max(hi)
             .millis()
-            .saturating_sub(earliest.min(t).millis())
+            .saturating_sub(earliest.min(lo).millis())
             <= allowed
+}
+
+/// Whether a report's time fits an incident's beyond [`within_window`], which spans all its
+/// reports' times. A report that knows the day must fit the days the incident's reports that
+/// know the day span ([`Profile::sharp`]): a monthly summary in an incident does not widen
+/// them to a month, or the next attack at the place that month would join it and its toll
+/// replace the first's. A month-precision time names a calendar month, so it and the days it
+/// is set against must share that month.
+fn fits_time(f: &Features, p: &Profile) -> bool {
+    let (t, precision) = (f.occurred_at, f.precision);
+    match (precision.is_sharp(), p.sharp) {
+        (true, Some(s)) => spans_within(t, t, precision, s.earliest, s.latest, s.coarsest),
+        (true, None) => p.coarsest != TimePrecision::Month || in_months(t, t, p.earliest, p.latest),
+        (false, Some(s)) => {
+            precision != TimePrecision::Month || in_months(s.earliest, s.latest, t, t)
+        }
+        (false, None) => true,
+    }
+}
+
+/// Whether `lo..=hi` lies in the calendar months from `first`'s to `last`'s, give or take the
+/// day a local date may differ by.
+fn in_months(lo: Timestamp, hi: Timestamp, first: Timestamp, last: Timestamp) -> bool {
+    let slack = TimePrecision::Day.link_window_ms();
+    let (start, _) = first.month_bounds();
+    let (_, end) = last.month_bounds();
+    lo.millis() >= start.saturating_sub(slack) && hi.millis() < end.saturating_add(slack)
+}
+
+/// Whether the times of two incidents fit together as one's fit a report's ([`fits_time`]).
+fn times_fit(a: &Profile, b: &Profile) -> bool {
+    let month_holds = |p: &Profile, s: Sharp| {
+        p.coarsest != TimePrecision::Month || in_months(s.earliest, s.latest, p.earliest, p.latest)
+    };
+    match (a.sharp, b.sharp) {
+        (Some(x), Some(y)) => spans_within(
+            x.earliest, x.latest, x.coarsest, y.earliest, y.latest, y.coarsest,
+        ),
+        (Some(x), None) => month_holds(b, x),
+        (None, Some(y)) => month_holds(a, y),
+        (None, None) => true,
+    }
 }
 
 /// Scores a report against an incident: `None` when they cannot be one incident (another
@@ -509,12 +560,13 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     if !arcstr::ArcStr::ptr_eq(&p.region, &f.region) && *p.region != *f.region {
         return None;
     }
-    if !within_window(f, p.earliest, p.latest, p.coarsest) {
+    if !within_window(f, p.earliest, p.latest, p.coarsest) || !fits_time(f, p) {
         return None;
     }
     let mut s = 0;
     let day = f.occurred_at.day();
-    if (p.earliest.day()..=p.latest.day()).contains(&day) {
+    let (earliest, latest, _) = p.time();
+    if (earliest.day()..=latest.day()).contains(&day) {
         s += 1;
     }
     let level = |level, weight| match f.name(level) {
@@ -555,7 +607,7 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
         .max(b.latest)
         .millis()
         .saturating_sub(a.earliest.min(b.earliest).millis());
-    if span > allowed {
+    if span > allowed || !times_fit(a, b) {
         return false;
     }
     let Some(place) = level_score(a.names_at(Level::Place), b.names_at(Level::Place), 1) else {

@@ -86,6 +86,31 @@ impl Timestamp {
         self.0.div_euclid(DAY_MS)
     }
 
+    /// The calendar month (UTC) this time's date lies in, as Unix milliseconds from its first
+    /// day's midnight up to the next month's. A month-precision time names that month.
+    pub fn month_bounds(self) -> (i64, i64) {
+        let Ok(dt) = OffsetDateTime::from_unix_timestamp(self.0.div_euclid(1000)) else {
+            return (self.0, self.0);
+        };
+        let (year, month) = (dt.year(), dt.month());
+        let (next_year, next_month) = match month {
+            time::Month::December => (year + 1, time::Month::January),
+            m => (year, m.next()),
+        };
+        let first = |y, m| {
+            time::Date::from_calendar_date(y, m, 1).map(|d| {
+                d.midnight()
+                    .assume_utc()
+                    .unix_timestamp()
+                    .saturating_mul(1000)
+            })
+        };
+        match (first(year, month), first(next_year, next_month)) {
+            (Ok(start), Ok(end)) => (start, end),
+            _ => (self.0, self.0),
+        }
+    }
+
     /// The date as `YYYYMMDD`, used in derived incident ids.
     pub fn compact_date(self) -> String {
         match OffsetDateTime::from_unix_timestamp(self.0.div_euclid(1000)) {
@@ -191,6 +216,12 @@ impl TimePrecision {
         self >= Self::Day
     }
 
+    /// Whether a time of this precision tells one day's incident from the next day's: exact,
+    /// hour or day. Only such times bound the days an incident spans (see `Profile::sharp`).
+    pub fn is_sharp(self) -> bool {
+        self <= Self::Day
+    }
+
     /// The largest gap between two event times at this precision that can still be one incident.
     pub fn link_window_ms(self) -> i64 {
         match self {
@@ -207,6 +238,21 @@ impl TimePrecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_runs_from_its_first_day_to_the_next_months() {
+        let at = |s| Timestamp::parse_rfc3339("t", s).unwrap().millis();
+        let mid = Timestamp::parse_rfc3339("t", "2017-08-13T00:00:00Z").unwrap();
+        assert_eq!(
+            mid.month_bounds(),
+            (at("2017-08-01T00:00:00Z"), at("2017-09-01T00:00:00Z"))
+        );
+        let december = Timestamp::parse_rfc3339("t", "2016-12-31T23:00:00Z").unwrap();
+        assert_eq!(
+            december.month_bounds(),
+            (at("2016-12-01T00:00:00Z"), at("2017-01-01T00:00:00Z"))
+        );
+    }
 
     #[test]
     fn rfc3339_round_trips_and_enforces_range() {

@@ -144,9 +144,30 @@ fn names_match_by_text(a: &str, b: &str) -> bool {
             && strsim::generic_jaro_winkler(&na, &nb) >= NAME_SIMILARITY)
 }
 
-/// Whether every word of `short` is a word of `long`.
+/// Whether every word of `short` is a word of `long`, and the words `long` adds do not name a
+/// site of its own ([`is_site`]): *Karrada market* is in *Karrada*, while *Mosul Dam* lies
+/// 45 km from *Mosul*.
 fn words_within(short: &str, long: &str) -> bool {
-    short.split(' ').all(|t| long.split(' ').any(|l| l == t))
+    let has = |name: &str, w: &str| name.split(' ').any(|x| x == w);
+    short.split(' ').all(|t| has(long, t)) && !long.split(' ').any(|w| is_site(w) && !has(short, w))
+}
+
+/// Whether a word of a normalised name names a site that is commonly named after a town and
+/// lies outside it: dams, airports and airbases, refineries and oilfields, border crossings.
+/// An attack at one is not an attack in the town, and the town's name alone cannot say where
+/// it is.
+fn is_site(word: &str) -> bool {
+    matches!(
+        word,
+        "dam"
+            | "barrage"
+            | "airport"
+            | "airbase"
+            | "airfield"
+            | "refinery"
+            | "oilfield"
+            | "crossing"
+    )
 }
 
 /// How often each letter and digit occurs in a normalised name, and how many there are.
@@ -753,6 +774,21 @@ mod tests {
     fn a_repeated_word_is_within_a_name_that_has_it_once() {
         assert!(names_match("a a", "a bb"));
         assert!(names_match("karada karada", "karada market"));
+    }
+
+    #[test]
+    fn a_site_named_after_a_town_is_not_the_town() {
+        assert!(!m("Mosul", "Mosul Dam"));
+        assert!(!m("Haditha Dam", "Haditha"));
+        assert!(!m("Baghdad International Airport", "Baghdad"));
+        assert!(!m("Kirkuk airbase", "Kirkuk"));
+        assert!(!m("Baiji refinery", "Baiji"));
+        // The site named alike, with more or fewer other words, is the site.
+        assert!(m("Mosul Dam", "Mosul Dam"));
+        assert!(m("Baghdad airport", "Baghdad International Airport"));
+        // Other words still name a part of the place.
+        assert!(m("Karrada", "Karrada market"));
+        assert!(m("Kufa", "Kufa checkpoint"));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::core::intern::{fold_hash, Interner, Keys};
 use crate::core::model::{
-    fold_name, normalise_name, region_key, Coordinates, CountryCode, EventType, Name, Report,
-    Target, TimePrecision, Timestamp,
+    fold_name, normalise_name, region_key, Coordinates, CountryCode, EventType, Name,
+    PlacePrecision, Report, Target, TimePrecision, Timestamp,
 };
 
 /// The level of a named area.
@@ -196,6 +196,9 @@ pub struct Features {
     names: [Option<PlaceName>; 3],
     /// Coordinates, if given.
     pub coordinates: Option<Coordinates>,
+    /// Whether the coordinates are the spot itself (place precision `exact`), not a town's or
+    /// district's centre.
+    pub pinned: bool,
     /// Event type.
     pub event_type: EventType,
     /// Target.
@@ -243,6 +246,7 @@ impl Features {
             country: loc.country,
             names,
             coordinates: loc.coordinates,
+            pinned: loc.coordinates.is_some() && loc.precision == PlacePrecision::Exact,
             event_type: inc.event_type,
             target: inc.target,
             occurred_at: inc.occurred_at,
@@ -287,6 +291,9 @@ pub struct Profile {
     pub names: Vec<PlaceName>,
     /// Coordinates, sorted.
     pub coordinates: Vec<Coordinates>,
+    /// The coordinates reports gave as the spot itself ([`Features::pinned`]), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pinned: Vec<Coordinates>,
     /// Event types.
     pub event_types: FlagSet<EventType>,
     /// Targets.
@@ -365,6 +372,7 @@ impl Profile {
             country: f.country,
             names,
             coordinates: f.coordinates.into_iter().collect(),
+            pinned: f.coordinates.filter(|_| f.pinned).into_iter().collect(),
             event_types,
             targets,
             earliest: f.occurred_at,
@@ -399,6 +407,9 @@ impl Profile {
                 insert_sorted(&mut self.coordinates, c);
                 change.location = true;
             }
+            if f.pinned {
+                insert_sorted(&mut self.pinned, c);
+            }
         }
         change.event_types = self.event_types.insert(f.event_type);
         change.targets = self.targets.insert(f.target);
@@ -420,6 +431,9 @@ impl Profile {
         }
         for c in &other.coordinates {
             insert_sorted(&mut self.coordinates, *c);
+        }
+        for c in &other.pinned {
+            insert_sorted(&mut self.pinned, *c);
         }
         self.event_types.extend(other.event_types);
         self.targets.extend(other.targets);

@@ -10,6 +10,9 @@ pub const LINK_THRESHOLD: i32 = 2;
 pub const MERGE_THRESHOLD: i32 = 4;
 /// Coordinates further apart than this cannot be one incident.
 pub const MAX_DISTANCE_KM: f64 = 30.0;
+/// Farthest apart two spots given as exact coordinates can be and still be one attack's: well
+/// above the 2 km of one spot, for sources that pin a town's centre as exact.
+pub const MAX_PINNED_KM: f64 = 5.0;
 /// Jaro-Winkler similarity above which two normalised names are taken as spelling variants.
 pub const NAME_SIMILARITY: f64 = 0.92;
 
@@ -320,6 +323,17 @@ fn target_score(known: FlagSet<Target>, t: Target) -> i32 {
         .unwrap_or(0)
 }
 
+/// Whether both accounts pin spots (exact coordinates) and no pair of them lies within
+/// [`MAX_PINNED_KM`]: two spots kilometres apart in one city are two attacks, however alike
+/// the rest of the reports are. Centres of towns and districts (coarser precisions) are only
+/// held to the 30 km of [`MAX_DISTANCE_KM`].
+fn pinned_apart(a: &[Coordinates], b: &[Coordinates]) -> bool {
+    !a.is_empty()
+        && !b.is_empty()
+        && a.iter()
+            .all(|x| b.iter().all(|y| x.distance_km(*y) > MAX_PINNED_KM))
+}
+
 fn distance_score(a: &[Coordinates], b: &[Coordinates]) -> Option<i32> {
     let mut best: Option<f64> = None;
     for x in a {
@@ -600,7 +614,12 @@ pub fn score(p: &Profile, f: &Features) -> Option<i32> {
     // outweighed a conflicting kind of event and target at one place on one day.
     let place = level(Level::Place, 3)?;
     let near = match f.coordinates {
-        Some(c) => distance_score(&[c], &p.coordinates)?,
+        Some(c) => {
+            if f.pinned && pinned_apart(&[c], &p.pinned) {
+                return None;
+            }
+            distance_score(&[c], &p.coordinates)?
+        }
         None => 0,
     };
     let admin2 = match level(Level::Admin2, 1) {
@@ -637,6 +656,9 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
     let Some(near) = distance_score(&a.coordinates, &b.coordinates) else {
         return false;
     };
+    if pinned_apart(&a.pinned, &b.pinned) {
+        return false;
+    }
     let admin2 = level_score(a.names_at(Level::Admin2), b.names_at(Level::Admin2), 1);
     (admin2.is_some() || same_spot(place, near)) && !kinds_conflict(a, b)
 }

@@ -220,6 +220,28 @@ fn affiliated_sources_count_once() {
 }
 
 #[test]
+fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
+    // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
+    // group's own statement is its figure, whichever id sorts first.
+    let (_, v) = fold(&[report(
+        "r1",
+        0,
+        media("daily"),
+        vec![
+            killed(claimant("islamic-state", "perpetrator"), exact(30)),
+            killed(
+                json!({"id": "amaq", "kind": "perpetrator_media", "affiliated_with": "islamic-state"}),
+                exact(40),
+            ),
+        ],
+    )]);
+    let e = civilians_killed(&v);
+    assert_eq!(lbh(e), (30, 30, 40));
+    assert_eq!(e.claimants, 1);
+    assert!(e.disputed);
+}
+
+#[test]
 fn party_claims_never_confirm_but_raise_high_and_dispute() {
     let (_, v) = fold(&[report(
         "r1",

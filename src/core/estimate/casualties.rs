@@ -1,7 +1,7 @@
 //! Low / best / high per (party, harm). Rules and reasons: `docs/reconciliation.md`.
 
 use super::resolve::{claimant_ids, independent_count, Resolved};
-use crate::core::model::{Assertion, Contribution, Harm, Party};
+use crate::core::model::{Assertion, Contribution, Harm, Party, SourceId};
 use crate::core::view::{CasualtyEstimate, ClaimEntry, Figure};
 
 fn figure<'a>(value: u32, backers: impl Iterator<Item = &'a Resolved<'a>> + Clone) -> Figure {
@@ -15,14 +15,20 @@ fn figure<'a>(value: u32, backers: impl Iterator<Item = &'a Resolved<'a>> + Clon
 
 /// Weighted lower median of the points of one representative claim per independence group.
 fn weighted_median(pool: &[(&Resolved<'_>, Contribution)]) -> u32 {
-    // Representative per group: most credible, then smallest claimant id.
+    // Representative per group: most credible, then the group's own voice (the Islamic State
+    // over Amaq, which speaks for it), then smallest claimant id.
+    fn rank<'a>(c: &'a Resolved<'_>) -> (u32, bool, std::cmp::Reverse<&'a SourceId>) {
+        (
+            c.weight(),
+            c.claimant() == c.root(),
+            std::cmp::Reverse(c.claimant()),
+        )
+    }
     let mut reps: Vec<&(&Resolved<'_>, Contribution)> = Vec::new();
     for item in pool {
         match reps.iter_mut().find(|r| r.0.root() == item.0.root()) {
             Some(r) => {
-                if (item.0.weight(), std::cmp::Reverse(item.0.claimant()))
-                    > (r.0.weight(), std::cmp::Reverse(r.0.claimant()))
-                {
+                if rank(item.0) > rank(r.0) {
                     *r = item;
                 }
             }

@@ -220,6 +220,67 @@ fn affiliated_sources_count_once() {
 }
 
 #[test]
+fn an_affiliation_one_report_gives_holds_for_the_claimants_other_reports() {
+    // The ministry says 10 killed; one report gives INA as the ministry's agency (5
+    // wounded), another names INA alone (the attack was carried out). One voice: the incident
+    // is weak, with one independent claimant, in every arrival order, and INA's claims list
+    // the ministry's group.
+    let ministry = claimant("iraq-moh", "government");
+    let ina_of_ministry = json!({"id": "ina", "kind": "government", "affiliated_with": "iraq-moh"});
+    let wounded = |by: Value| {
+        json!({"claimant": by, "kind": "casualties", "party": "civilians", "outcome": "wounded",
+               "count": exact(5)})
+    };
+    let reports = [
+        report("afp-1", 0, media("afp"), vec![killed(ministry, exact(10))]),
+        report(
+            "reuters-2",
+            1,
+            media("reuters"),
+            vec![wounded(ina_of_ministry)],
+        ),
+        report(
+            "bbc-3",
+            2,
+            media("bbc"),
+            vec![
+                json!({"claimant": claimant("ina", "government"), "kind": "outcome", "outcome": "carried_out"}),
+            ],
+        ),
+    ];
+    for order in [[0, 1, 2], [0, 2, 1], [2, 0, 1], [2, 1, 0]] {
+        let rs: Vec<Report> = order.iter().map(|&i| reports[i].clone()).collect();
+        let (_, v) = fold(&rs);
+        assert_eq!(
+            (v.grade, v.independent_claimants),
+            (Grade::Weak, 1),
+            "{order:?}"
+        );
+        let wounded_est = v
+            .casualties
+            .iter()
+            .find(|e| e.outcome == Harm::Wounded)
+            .expect("wounded");
+        assert_eq!(
+            wounded_est.claims[0].group.as_ref().map(|g| g.as_str()),
+            Some("iraq-moh")
+        );
+    }
+    // When the affiliation comes last, the update names every section it changed.
+    let rs: Vec<Report> = [2, 0, 1].iter().map(|&i| reports[i].clone()).collect();
+    let mut e = Engine::new(SourceRegistry::default());
+    let before: Vec<Update> = rs[..2].iter().flat_map(|r| e.apply(r)).collect();
+    // Before it, INA and the ministry count as two authorities.
+    assert_eq!(
+        before.last().and_then(|u| u.view.as_ref()).map(|v| v.grade),
+        Some(Grade::Confirmed)
+    );
+    let last = e.apply(&rs[2]);
+    let changes: Vec<String> = last[0].changes.iter().map(ToString::to_string).collect();
+    assert!(changes.contains(&"grade".to_string()), "{changes:?}");
+}
+
+#[test]
 fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
     // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
     // group's own statement is its figure, whichever id sorts first.

@@ -23,7 +23,9 @@ const PUBLISHERS: [(&str, SourceKind); 3] = [
     ("daily-news", SourceKind::IndependentMedia),
     ("wire-agency", SourceKind::IndependentMedia),
 ];
-const CLAIMANTS: [(&str, SourceKind, Option<&str>); 6] = [
+/// Claimants; the news agency speaks for the ministry, which some reports say and some leave
+/// out, so its group in an incident comes from whichever report gave it.
+const CLAIMANTS: [(&str, SourceKind, Option<&str>); 8] = [
     ("police", SourceKind::SecurityService, None),
     ("hospital", SourceKind::Medical, None),
     ("witness", SourceKind::Witness, None),
@@ -34,6 +36,8 @@ const CLAIMANTS: [(&str, SourceKind, Option<&str>); 6] = [
         SourceKind::PerpetratorMedia,
         Some("armed-group"),
     ),
+    ("agency", SourceKind::IndependentMedia, Some("ministry")),
+    ("agency", SourceKind::IndependentMedia, None),
 ];
 
 fn source(id: &str, kind: SourceKind, affiliated: Option<&str>) -> Source {
@@ -173,7 +177,7 @@ fn build(shapes: Vec<Shape>) -> Vec<Report> {
             let claims = s
                 .claims
                 .into_iter()
-                .filter(|(c, _, a)| seen.insert((*c, a.field())))
+                .filter(|(c, _, a)| seen.insert((CLAIMANTS[*c].0, a.field())))
                 .map(|(c, h, assertion)| {
                     let (id, kind, aff) = CLAIMANTS[c];
                     Claim {

@@ -407,7 +407,7 @@ impl Engine {
 
         for &idx in &absorb {
             let mut other = (*self.incidents[idx]).clone();
-            self.incidents[target].absorb(&mut other);
+            self.incidents[target].absorb(&mut other, &mut self.interner);
             other.version += 1;
             *self.incidents[idx] = other;
             self.register(idx, true);
@@ -423,7 +423,8 @@ impl Engine {
         // A merge changes anything, a new incident has no digest yet, and a restored one was
         // digested under a registry that may have changed: every section of those is digested.
         // Otherwise only the sections the report touched can have changed.
-        let whole = !absorb.is_empty() || inc.digest.is_empty() || self.stale[target];
+        let whole =
+            !absorb.is_empty() || inc.digest.is_empty() || self.stale[target] || added.regrouped;
         if whole {
             self.stale[target] = false;
             touched = all_sections(inc);

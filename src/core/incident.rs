@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::affiliations::Affiliations;
 use crate::core::estimate::GradeTally;
 use crate::core::intern::Interner;
 use crate::core::link::{Features, Profile};
@@ -38,6 +39,7 @@ impl ClaimRecord {
     /// has one at hand, else it is interned.
     fn from_claim(
         claim: &Claim,
+        source: &Source,
         report_id: &ReportId,
         claimant: Option<Arc<Source>>,
         interner: &mut Interner,
@@ -50,7 +52,7 @@ impl ClaimRecord {
             a => a.clone(),
         };
         Self {
-            claimant: claimant.unwrap_or_else(|| interner.source(&claim.claimant)),
+            claimant: claimant.unwrap_or_else(|| interner.source(source)),
             stated_at: claim.stated_at,
             report_id: report_id.clone(),
             assertion,
@@ -101,6 +103,9 @@ pub struct Added {
     pub only_new: bool,
     /// Whether the incident's time window for linking changed.
     pub window: bool,
+    /// Whether a claimant's group changed for claims the incident held before: the report
+    /// gave an affiliation its earlier reports did not. Every section is then digested.
+    pub regrouped: bool,
 }
 
 /// One incident's state. Serialisable: it is what the state changelog stores.
@@ -130,6 +135,10 @@ pub struct Incident {
     /// Set once the incident was merged into another: the survivor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub absorbed_into: Option<IncidentId>,
+    /// The affiliations its reports stated for claimants: each claim record carries its
+    /// claimant's, whichever report gave it.
+    #[serde(default, skip_serializing_if = "Affiliations::is_empty")]
+    pub affiliations: Affiliations,
 }
 
 impl Incident {
@@ -146,6 +155,7 @@ impl Incident {
             digest: Digest::default(),
             grade: GradeTally::default(),
             absorbed_into: None,
+            affiliations: Affiliations::default(),
         }
     }
 
@@ -180,6 +190,18 @@ impl Incident {
             publisher_kind: report.publisher.kind,
         }) {
             touched.insert(Section::Evidence);
+        }
+        // Affiliations are learnt from every claim, kept or not, so that a claimant's group
+        // does not depend on which of its statements stand.
+        let mut regrouped = false;
+        for claim in &report.claims {
+            let c = &claim.claimant;
+            if let Some(a) = &c.affiliated_with {
+                let (id, a) = (interner.source_id(&c.id), interner.source_id(a));
+                if self.affiliations.learn(&id, &a) {
+                    regrouped |= self.regroup(&c.id, interner);
+                }
+            }
         }
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
@@ -221,6 +243,7 @@ impl Incident {
         Added {
             only_new,
             window: profile.window,
+            regrouped,
         }
     }
 
@@ -266,13 +289,14 @@ impl Incident {
             }
         }
         let at = found.unwrap_or_else(|i| i);
+        let source = self.affiliations.apply(&claim.claimant);
         let claimant = [hint, at.checked_sub(1), Some(at)]
             .into_iter()
             .flatten()
             .filter_map(|i| self.claims.get(i))
-            .find(|r| *r.claimant == claim.claimant)
+            .find(|r| *r.claimant == *source)
             .map(|r| r.claimant.clone());
-        let record = ClaimRecord::from_claim(claim, report_id, claimant, interner);
+        let record = ClaimRecord::from_claim(claim, &source, report_id, claimant, interner);
         let old = match found {
             Ok(i) => Some(std::mem::replace(&mut self.claims[i], record)),
             Err(i) => {
@@ -302,6 +326,23 @@ impl Incident {
         }
     }
 
+    /// Gives the claim records of `claimant` the affiliation the incident holds for it; says
+    /// whether any changed.
+    fn regroup(&mut self, claimant: &SourceId, interner: &mut Interner) -> bool {
+        let mut changed = false;
+        for r in self
+            .claims
+            .iter_mut()
+            .filter(|r| r.claimant.id == *claimant)
+        {
+            if let std::borrow::Cow::Owned(s) = self.affiliations.apply(&r.claimant) {
+                r.claimant = interner.source(&s);
+                changed = true;
+            }
+        }
+        changed
+    }
+
     /// Restores the sort orders the binary searches rely on and the profile's comparison keys
     /// (after decoding a stored state).
     pub fn normalise(&mut self) {
@@ -314,13 +355,21 @@ impl Incident {
     }
 
     /// Takes in everything `other` holds (on merge); `other` is left empty, pointing here.
-    pub fn absorb(&mut self, other: &mut Incident) {
+    pub fn absorb(&mut self, other: &mut Incident, interner: &mut Interner) {
         self.profile.absorb(&other.profile);
         for e in std::mem::take(&mut other.evidence) {
             self.add_evidence(e);
         }
         for r in std::mem::take(&mut other.claims) {
             self.upsert(r);
+        }
+        // Each side's claimants take the affiliations the other's reports gave.
+        for (claimant, affiliation) in std::mem::take(&mut other.affiliations).iter() {
+            self.affiliations.learn(claimant, affiliation);
+        }
+        let claimants: Vec<SourceId> = self.affiliations.iter().map(|(c, _)| c.clone()).collect();
+        for c in &claimants {
+            self.regroup(c, interner);
         }
         if other.opened < self.opened {
             // Keep the earliest opening so survivor choice stays order-independent.

@@ -100,6 +100,10 @@ pub struct ClaimEntry {
     pub claimant: SourceId,
     /// The claimant's kind (after the source registry).
     pub claimant_kind: SourceKind,
+    /// The independence group the claimant counts in, when it is another source's (Amaq in
+    /// the Islamic State's): by the source registry, else by an affiliation a report gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<SourceId>,
     /// Whether it is a party claim.
     pub party_claim: bool,
     /// The count as stated.

@@ -417,19 +417,23 @@ pub fn claim_entry() -> impl Strategy<Value = ClaimEntry> {
     (
         source_id(),
         source_kind(),
+        proptest::option::of(source_id()),
         any::<bool>(),
         quantity(),
         timestamp(),
         report_id(),
     )
         .prop_map(
-            |(claimant, claimant_kind, party_claim, count, stated_at, report_id)| ClaimEntry {
-                claimant,
-                claimant_kind,
-                party_claim,
-                count,
-                stated_at,
-                report_id,
+            |(claimant, claimant_kind, group, party_claim, count, stated_at, report_id)| {
+                ClaimEntry {
+                    claimant,
+                    claimant_kind,
+                    group,
+                    party_claim,
+                    count,
+                    stated_at,
+                    report_id,
+                }
             },
         )
 }

@@ -123,6 +123,7 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
                 Assertion::Casualties { count, .. } => Some(ClaimEntry {
                     claimant: c.claimant().clone(),
                     claimant_kind: c.kind,
+                    group: c.group().cloned(),
                     party_claim: c.is_party(),
                     count: *count,
                     stated_at: c.record.stated_at,

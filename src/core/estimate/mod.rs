@@ -130,12 +130,16 @@ fn casualties(claims: &Claims<'_>) -> Vec<CasualtyEstimate> {
 fn claim_entry_hash(
     claimant: &SourceId,
     kind: SourceKind,
+    group: Option<&SourceId>,
     party_claim: bool,
     count: &Quantity,
     stated_at: Timestamp,
     report_id: &ReportId,
 ) -> u64 {
-    stable_hash(&(claimant, kind, party_claim, count, stated_at, report_id))
+    let h = stable_hash(&(claimant, kind, party_claim, count, stated_at, report_id));
+    // A claimant that is its own group hashes as before groups were listed: stored digests
+    // stay valid.
+    group.map_or(h, |g| stable_hash(&(h, g)))
 }
 
 /// The entry hash of a resolved casualty claim, `None` for another assertion.
@@ -144,6 +148,7 @@ fn resolved_entry_hash(c: &Resolved<'_>) -> Option<u64> {
         Assertion::Casualties { count, .. } => Some(claim_entry_hash(
             c.claimant(),
             c.kind,
+            c.group(),
             c.is_party(),
             count,
             c.record.stated_at,
@@ -197,6 +202,7 @@ fn casualty_fingerprint_of(e: &CasualtyEstimate, registry: u64) -> u64 {
         sum.wrapping_add(claim_entry_hash(
             &c.claimant,
             c.claimant_kind,
+            c.group.as_ref(),
             c.party_claim,
             &c.count,
             c.stated_at,

@@ -33,6 +33,11 @@ impl<'a> Resolved<'a> {
         self.root
     }
 
+    /// The claimant's independence group when it is another source's, not its own.
+    pub fn group(&self) -> Option<&'a SourceId> {
+        (*self.root != self.record.claimant.id).then_some(self.root)
+    }
+
     /// The claimant's id.
     pub fn claimant(&self) -> &SourceId {
         &self.record.claimant.id

@@ -26,6 +26,11 @@ fn claim_entry_from_pb(c: pb::ClaimEntry, path: &str) -> Result<ClaimEntry, Vali
     Ok(ClaimEntry {
         claimant: id(SourceId::parse, &c.claimant, &format!("{path}.claimant"))?,
         claimant_kind: req(c.claimant_kind, &format!("{path}.claimant_kind"))?,
+        group: if c.group.is_empty() {
+            None
+        } else {
+            Some(id(SourceId::parse, &c.group, &format!("{path}.group"))?)
+        },
         party_claim: c.party_claim,
         count: quantity_from_pb(c.count, &format!("{path}.count"))?,
         stated_at: {
@@ -44,6 +49,11 @@ fn claim_entry_to_pb(c: &ClaimEntry) -> pb::ClaimEntry {
         count: Some(quantity_to_pb(c.count)),
         stated_at: Some(timestamp_to_pb(c.stated_at)),
         report_id: c.report_id.to_string(),
+        group: c
+            .group
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
     }
 }
 

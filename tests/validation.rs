@@ -508,14 +508,94 @@ fn a_claim_is_stated_at_most_a_day_after_its_report_is_published() {
     // Published 2017-08-14T10:00:00Z: a day later is the last time accepted.
     assert_eq!(MAX_STATED_AFTER_PUBLISHED_MS, 24 * 3_600_000);
     let at = |t: &str| with(&["claims", "0", "stated_at"], json!(t));
-    for ok in [
-        "2017-08-15T10:00:00Z",
-        "2017-08-14T10:00:00Z",
-        "1990-01-01T00:00:00Z",
-    ] {
+    for ok in ["2017-08-15T10:00:00Z", "2017-08-14T10:00:00Z"] {
         assert!(decode(&at(ok)).is_ok(), "{ok}");
     }
     refused_after_publication(at, "claims[0].stated_at", "2071-08-14T10:00:00Z");
+}
+
+#[test]
+fn a_claim_is_stated_no_earlier_than_its_incident_less_the_link_window() {
+    // The incident is dated 2017-08-13 (day precision, a 36-hour link window): the earliest
+    // statement accepted is 2017-08-11T12:00:00Z.
+    let at = |t: &str| with(&["claims", "0", "stated_at"], json!(t));
+    for ok in [
+        "2017-08-11T12:00:00Z",
+        // The 13th had begun at +14:00 by 10:00 UTC on the 12th: a local date allows it.
+        "2017-08-12T10:00:00Z",
+        "2017-08-13T00:30:00+14:00",
+        "2017-08-12T12:00:00Z",
+    ] {
+        assert!(decode(&at(ok)).is_ok(), "{ok}");
+    }
+    // A mistyped year, which would otherwise lose to every earlier statement.
+    let err = invalid(&at("2016-08-14T09:00:00Z"));
+    assert_eq!(
+        err.to_string(),
+        "claims[0].stated_at: 2016-08-14T09:00:00Z is outside 2017-08-11T12:00:00Z (36 hours \
+         before the incident's occurred_at, its link window at day precision: a claim cannot be \
+         stated before the incident it is about)..=2017-08-15T10:00:00Z (a day after the \
+         report's published_at)"
+    );
+    assert!(matches!(
+        invalid(&at("2017-08-11T11:59:59.999Z")),
+        ValidationError::OutOfRange { field, min, .. }
+            if field == "claims[0].stated_at" && min.starts_with("2017-08-11T12:00:00Z (36 hours")
+    ));
+    // The protobuf form passes the same validator: the same error.
+    let from_pb = decode_pb_with(|m| {
+        m.claims[0].stated_at = Some(prost_types::Timestamp {
+            seconds: 1_471_165_200, // 2016-08-14T09:00:00Z
+            nanos: 0,
+        });
+    });
+    assert_eq!(from_pb, Err(DecodeError::Invalid(err)));
+
+    // The window is the precision's: 6 hours for a time known to the minute, 31 days for one
+    // known to the month.
+    let known = |precision: &str, stated: &str| {
+        let mut v = at(stated);
+        v["incident"]["time_precision"] = json!(precision);
+        v["incident"]["occurred_at"] = json!("2017-08-13T18:30:00Z");
+        decode(&v)
+    };
+    assert!(known("exact", "2017-08-13T12:30:00Z").is_ok());
+    assert!(matches!(
+        known("exact", "2017-08-13T12:29:59Z"),
+        Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
+            if min.starts_with("2017-08-13T12:30:00Z (6 hours before the incident's occurred_at")
+    ));
+    assert!(known("month", "2017-07-13T00:00:00Z").is_ok());
+    assert!(matches!(
+        known("month", "2017-07-12T23:59:59Z"),
+        Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
+            if min.starts_with("2017-07-13T00:00:00Z (31 days before")
+    ));
+}
+
+#[test]
+fn a_claim_stated_at_publication_is_never_too_early() {
+    // Known to the minute, the incident may be dated up to a day after publication, beyond its
+    // 6-hour window: a claim without stated_at is stated at publication, and one stated then
+    // explicitly is accepted alike; only an earlier one is refused.
+    let at = |t: &str| {
+        let mut v = with(&["claims", "0", "stated_at"], json!(t));
+        v["incident"]["time_precision"] = json!("exact");
+        v["incident"]["occurred_at"] = json!("2017-08-15T09:00:00Z");
+        v
+    };
+    assert!(decode(&at("2017-08-14T10:00:00Z")).is_ok());
+    let mut omitted = at("2017-08-14T10:00:00Z");
+    omitted["claims"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("stated_at");
+    assert!(decode(&omitted).is_ok());
+    assert_eq!(
+        invalid(&at("2017-08-14T09:59:59Z")).to_string(),
+        "claims[0].stated_at: 2017-08-14T09:59:59Z is outside 2017-08-14T10:00:00Z (the \
+         report's published_at)..=2017-08-15T10:00:00Z (a day after the report's published_at)"
+    );
 }
 
 /// Asserts that a time a millisecond past a day after the valid report's publication, and
@@ -541,10 +621,12 @@ fn refused_after_publication(at: impl Fn(&str) -> Value, field: &str, wrong_year
 #[test]
 fn an_incident_occurs_at_most_a_day_after_its_report_is_published() {
     // Published 2017-08-14T10:00:00Z: a day later is the last time accepted, as for stated_at.
-    // Known to the minute, the time is an instant.
+    // Known to the minute, the time is an instant. The claim is stated at publication: one
+    // stated earlier than the incident less its window is refused (see below).
     let at = |t: &str| {
         let mut v = with(&["incident", "occurred_at"], json!(t));
         v["incident"]["time_precision"] = json!("exact");
+        v["claims"][0].as_object_mut().unwrap().remove("stated_at");
         v
     };
     for ok in [

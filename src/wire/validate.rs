@@ -11,11 +11,11 @@ use super::raw::{
 use crate::core::error::ValidationError;
 use crate::core::limits::{
     MAX_CLAIMS_PER_REPORT, MAX_COUNT, MAX_STATED_AFTER_PUBLISHED_MS, MAX_TIMESTAMP_MS,
-    SCHEMA_VERSION,
+    MIN_TIMESTAMP_MS, SCHEMA_VERSION,
 };
 use crate::core::model::{
     ActorId, Assertion, Claim, Coordinates, CountryCode, FieldKey, IncidentId, IncidentRef,
-    Location, Name, Quantity, Report, ReportId, Source, SourceId, Timestamp, Url,
+    Location, Name, Quantity, Report, ReportId, Source, SourceId, Timestamp, Url, DAY_MS, HOUR_MS,
 };
 
 /// Puts the field's name on an id parser's error (id parsers label errors by id kind).
@@ -221,17 +221,28 @@ fn assertion(raw: &RawAssertion) -> Result<Assertion, ValidationError> {
     })
 }
 
-fn claim(raw: &RawClaim, published_at: Timestamp) -> Result<Claim, ValidationError> {
+fn claim(
+    raw: &RawClaim,
+    published_at: Timestamp,
+    incident: &IncidentRef,
+) -> Result<Claim, ValidationError> {
     Ok(Claim {
         claimant: source(&raw.claimant).map_err(|e| e.within("claimant"))?,
         stated_at: match &raw.stated_at {
-            Some(s) => {
-                not_after_publication("stated_at", s, Timestamp::parse_rfc3339, published_at)?
-            }
+            Some(s) => stated_at(s, published_at, incident)?,
             None => published_at,
         },
         assertion: assertion(&raw.assertion)?,
     })
+}
+
+/// The latest a time a report tells of may be: [`MAX_STATED_AFTER_PUBLISHED_MS`] after the
+/// report's `published_at`.
+fn latest_told(published_at: Timestamp) -> i64 {
+    published_at
+        .millis()
+        .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)
+        .min(MAX_TIMESTAMP_MS)
 }
 
 /// A time a report tells of (the incident's `occurred_at`, a claim's `stated_at`), at most
@@ -245,10 +256,7 @@ fn not_after_publication(
     published_at: Timestamp,
 ) -> Result<Timestamp, ValidationError> {
     let t = parse(field, s)?;
-    let latest = published_at
-        .millis()
-        .saturating_add(MAX_STATED_AFTER_PUBLISHED_MS)
-        .min(MAX_TIMESTAMP_MS);
+    let latest = latest_told(published_at);
     if t.millis() > latest {
         let bound = Timestamp::from_millis(field, latest)?.to_rfc3339();
         return Err(Timestamp::later_than(
@@ -258,6 +266,59 @@ fn not_after_publication(
         ));
     }
     Ok(t)
+}
+
+/// A claim's `stated_at`: not after publication ([`not_after_publication`]), and not before the
+/// incident it is about less the incident's link window
+/// ([`crate::core::model::TimePrecision::link_window_ms`]), which covers any honest reading of
+/// a time known only so precisely. Without this bound a year mistyped into the past would lose
+/// to every earlier statement by the same claimant, silently. A time no earlier than the
+/// report's `published_at` passes: a claim without `stated_at` is stated then, and the incident
+/// may be dated up to a day after publication.
+fn stated_at(
+    s: &str,
+    published_at: Timestamp,
+    incident: &IncidentRef,
+) -> Result<Timestamp, ValidationError> {
+    const FIELD: &str = "stated_at";
+    let t = not_after_publication(FIELD, s, Timestamp::parse_rfc3339, published_at)?;
+    let precision = incident.time_precision;
+    let window = precision.link_window_ms();
+    let before_incident = incident.occurred_at.millis().saturating_sub(window);
+    let earliest = before_incident
+        .min(published_at.millis())
+        .max(MIN_TIMESTAMP_MS);
+    if t.millis() >= earliest {
+        return Ok(t);
+    }
+    let why = if earliest == before_incident {
+        format!(
+            "{} before the incident's occurred_at, its link window at {} precision: a claim \
+             cannot be stated before the incident it is about",
+            duration(window),
+            precision.as_str()
+        )
+    } else {
+        "the report's published_at".to_string()
+    };
+    Err(ValidationError::OutOfRange {
+        field: FIELD.to_string(),
+        value: s.to_string(),
+        min: format!("{} ({why})", Timestamp::from_millis(FIELD, earliest)?),
+        max: format!(
+            "{} (a day after the report's published_at)",
+            Timestamp::from_millis(FIELD, latest_told(published_at))?
+        ),
+    })
+}
+
+/// A length of time in words: whole days when it is two days or more of them, else hours.
+fn duration(ms: i64) -> String {
+    if ms >= 2 * DAY_MS && ms % DAY_MS == 0 {
+        format!("{} days", ms / DAY_MS)
+    } else {
+        format!("{} hours", ms / HOUR_MS)
+    }
 }
 
 /// Validates a raw report.
@@ -282,7 +343,7 @@ pub fn validate(raw: &RawReport) -> Result<Report, ValidationError> {
     }
     let mut claims: Vec<Claim> = Vec::with_capacity(raw.claims.len());
     for (i, c) in raw.claims.iter().enumerate() {
-        let c = claim(c, published_at).map_err(|e| e.within(&format!("claims[{i}]")))?;
+        let c = claim(c, published_at, &incident).map_err(|e| e.within(&format!("claims[{i}]")))?;
         // One statement per claimant and field: two would leave the correction order undefined.
         let key = (&c.claimant.id, c.assertion.field_ref());
         if claims

@@ -342,6 +342,15 @@ fn latest_statement(published_at: Timestamp) -> Timestamp {
     Timestamp::from_millis("t", ms).unwrap()
 }
 
+/// The earliest a claim about `incident`, in a report published at `published_at`, may be
+/// stated: the incident's time less its link window, or publication if that is earlier.
+pub fn earliest_statement(incident: &IncidentRef, published_at: Timestamp) -> Timestamp {
+    let ms = (incident.occurred_at.millis() - incident.time_precision.link_window_ms())
+        .min(published_at.millis())
+        .max(MIN_TIMESTAMP_MS);
+    Timestamp::from_millis("t", ms).unwrap()
+}
+
 /// A claimant: often one of a small pool, so several claims share a claimant and the
 /// one-claim-per-claimant-and-field rule is exercised.
 fn claimant(pool: Vec<Source>) -> impl Strategy<Value = Source> {
@@ -383,7 +392,11 @@ pub fn report() -> impl Strategy<Value = Report> {
                                 StatedAt::Published => published_at,
                                 // A claim may be stated at most a day after publication: a
                                 // later time is held at that bound, which is then exercised.
-                                StatedAt::At(t) => t.min(latest_statement(published_at)),
+                                // Nor before the incident, less its link window: an
+                                // earlier time is held at that bound.
+                                StatedAt::At(t) => t
+                                    .min(latest_statement(published_at))
+                                    .max(earliest_statement(&incident, published_at)),
                             },
                             assertion,
                         })

@@ -210,6 +210,17 @@ pub enum TimePrecision {
 }
 
 impl TimePrecision {
+    /// The precision's name as reports write it (`day`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exact => "exact",
+            Self::Hour => "hour",
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+        }
+    }
+
     /// Whether a time of this precision names a date rather than an instant: a report knows
     /// the day (or week, or month) of the incident where it happened, not its time of day.
     pub fn names_a_date(self) -> bool {
@@ -276,5 +287,21 @@ mod tests {
         ));
         let before_epoch = Timestamp::from_millis("t", -1).unwrap();
         assert_eq!(before_epoch.to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn a_precision_is_named_as_reports_write_it() {
+        for p in [
+            TimePrecision::Exact,
+            TimePrecision::Hour,
+            TimePrecision::Day,
+            TimePrecision::Week,
+            TimePrecision::Month,
+        ] {
+            assert_eq!(
+                serde_json::to_value(p).unwrap(),
+                serde_json::json!(p.as_str())
+            );
+        }
     }
 }

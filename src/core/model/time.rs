@@ -184,8 +184,52 @@ impl<'de> Deserialize<'de> for Timestamp {
 fn parse_rfc3339(field: &str, s: &str) -> Result<OffsetDateTime, ValidationError> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ValidationError::Malformed {
         field: field.to_string(),
-        reason: format!("not an RFC 3339 timestamp ({e})"),
+        reason: format!("not an RFC 3339 timestamp: {}", not_rfc3339(s, &e)),
     })
+}
+
+/// What a time that is not RFC 3339 lacks, told from its shape for the two forms most often
+/// written instead (a date alone, a time without an offset); else the form expected, with the
+/// parser's detail.
+fn not_rfc3339(s: &str, e: &time::error::Parse) -> String {
+    let b = s.as_bytes();
+    if is_date(b) && b.len() == 10 {
+        return format!("a date alone needs a time and offset: write {s}T00:00:00Z");
+    }
+    let time = b.get(11..).unwrap_or_default();
+    if is_date(b) && matches!(b.get(10), Some(b'T' | b't' | b' ')) && is_time_without_offset(time) {
+        return "the time needs an offset, Z or e.g. +03:00".to_string();
+    }
+    format!(
+        "expected a date, time and offset such as 2017-08-13T00:00:00Z or \
+         2017-08-14T09:00:00+03:00 ({e})"
+    )
+}
+
+/// Whether `b` begins with a date, `YYYY-MM-DD`, followed by at most a separator and more.
+fn is_date(b: &[u8]) -> bool {
+    b.len() >= 10 && digits_and(&b[..10], b"dddd-dd-dd") && (b.len() == 10 || b.len() > 11)
+}
+
+/// Whether `b` is a time of day, `HH:MM:SS` with any fraction, and nothing after it.
+fn is_time_without_offset(b: &[u8]) -> bool {
+    let Some((whole, fraction)) = b.split_at_checked(8) else {
+        return false;
+    };
+    digits_and(whole, b"dd:dd:dd")
+        && (fraction.is_empty()
+            || (fraction.len() > 1
+                && fraction[0] == b'.'
+                && fraction[1..].iter().all(u8::is_ascii_digit)))
+}
+
+/// Whether `b` has the shape of `pattern`, in which `d` stands for any ASCII digit.
+fn digits_and(b: &[u8], pattern: &[u8]) -> bool {
+    b.len() == pattern.len()
+        && b.iter().zip(pattern).all(|(c, p)| match p {
+            b'd' => c.is_ascii_digit(),
+            p => c == p,
+        })
 }
 
 /// How precisely a report knows when an incident happened. Coarser precision widens the
@@ -287,6 +331,52 @@ mod tests {
         ));
         let before_epoch = Timestamp::from_millis("t", -1).unwrap();
         assert_eq!(before_epoch.to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+
+    fn reason(s: &str) -> String {
+        match Timestamp::parse_rfc3339("t", s) {
+            Err(ValidationError::Malformed { field, reason }) if field == "t" => reason,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_time_not_in_rfc_3339_is_told_what_it_lacks() {
+        // A date alone, the natural way to write a day-precision date.
+        assert_eq!(
+            reason("2017-08-13"),
+            "not an RFC 3339 timestamp: a date alone needs a time and offset: write \
+             2017-08-13T00:00:00Z"
+        );
+        // A time without an offset, with either separator, with and without a fraction.
+        for s in [
+            "2017-08-14 12:00:00",
+            "2017-08-14T12:00:00",
+            "2017-08-14t12:00:00.250",
+        ] {
+            assert_eq!(
+                reason(s),
+                "not an RFC 3339 timestamp: the time needs an offset, Z or e.g. +03:00",
+                "{s}"
+            );
+        }
+        // Anything else: the form expected, and the parser's detail.
+        for s in [
+            "14 Aug 2017",
+            "2017-08-14T12:00Z",
+            "2017-08-14T",
+            "",
+            "2017-08-1",
+        ] {
+            let r = reason(s);
+            assert!(
+                r.starts_with(
+                    "not an RFC 3339 timestamp: expected a date, time and offset such as \
+                     2017-08-13T00:00:00Z or 2017-08-14T09:00:00+03:00 ("
+                ),
+                "{s}: {r}"
+            );
+        }
     }
 
     #[test]

@@ -104,8 +104,8 @@ mod tests {
         let text = describe(&e);
         assert!(
             text.starts_with(
-                "parsing source registry sources.json: source registry is not valid JSON: \
-                 unknown variant `nope`"
+                "parsing source registry sources.json: source registry: not a list of valid \
+                 entries: unknown variant `nope`"
             ),
             "{text}"
         );

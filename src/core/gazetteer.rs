@@ -8,6 +8,7 @@
 
 use foldhash::HashMap;
 use serde::Deserialize;
+use serde_json::error::Category;
 
 use crate::core::error::ValidationError;
 use crate::core::intern::fold_hash;
@@ -51,9 +52,13 @@ pub struct Gazetteer {
 /// Why a gazetteer could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum GazetteerError {
-    /// The JSON could not be parsed.
+    /// The file is not JSON, or is cut off.
     #[error("gazetteer is not valid JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(#[source] serde_json::Error),
+    /// The file is JSON, but not a list of entries of the gazetteer's form (a field of the
+    /// wrong type, an unknown or missing field).
+    #[error("gazetteer: not a list of valid entries: {0}")]
+    Shape(#[source] serde_json::Error),
     /// A country code, name or alias broke its rules (the field names the entry, from 0).
     #[error("gazetteer: {0}")]
     Invalid(#[from] ValidationError),
@@ -82,6 +87,16 @@ pub enum GazetteerError {
     },
 }
 
+impl GazetteerError {
+    /// A JSON error, told apart: text that is not JSON, or JSON that is not a gazetteer.
+    fn of_json(e: serde_json::Error) -> Self {
+        match e.classify() {
+            Category::Data => Self::Shape(e),
+            Category::Syntax | Category::Eof | Category::Io => Self::Json(e),
+        }
+    }
+}
+
 /// The comparison key of a name: normalised, folded, hashed ([`fold_hash`]).
 fn key(name: &str) -> u64 {
     fold_hash(&fold_name(&normalise_name(name)))
@@ -92,7 +107,7 @@ impl Gazetteer {
     /// ["Saladin"]}` names a first-level area; with `"place": "Sadr City"` the entry names a
     /// place in that area instead, and the aliases are the place's.
     pub fn from_json(bytes: &[u8]) -> Result<Self, GazetteerError> {
-        let raw: Vec<RawEntry> = serde_json::from_slice(bytes)?;
+        let raw: Vec<RawEntry> = serde_json::from_slice(bytes).map_err(GazetteerError::of_json)?;
         let mut g = Self::default();
         // Areas first, so that a place's area may be given under any of its names.
         for (i, e) in raw.iter().enumerate().filter(|(_, e)| e.place.is_none()) {
@@ -401,6 +416,16 @@ mod tests {
         );
         assert!(err(r#"[{"country": "XX", "admin1": "Baghdad"}]"#).contains("[0].country"));
         assert!(err(r#"[{"country": "IQ", "admin1": "Baghdad", "city": "x"}]"#).contains("city"));
+        // Valid JSON of the wrong form is not called invalid JSON; text that is not JSON is.
+        assert!(
+            err(r#"[{"country": "IQ", "admin1": 7}]"#)
+                .starts_with("gazetteer: not a list of valid entries: invalid type: integer `7`"),
+            "{}",
+            err(r#"[{"country": "IQ", "admin1": 7}]"#)
+        );
+        assert!(err(r#"{"country": "IQ"}"#).starts_with("gazetteer: not a list of valid entries"));
+        assert!(err(r#"[{"country": "IQ",]"#).starts_with("gazetteer is not valid JSON: "));
+        assert!(err(r#"[{"country": "IQ""#).starts_with("gazetteer is not valid JSON: "));
         assert!(
             err(r#"[{"country": "IQ", "admin1": "Baghdad", "place": " "}]"#).contains("[0].place")
         );

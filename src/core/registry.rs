@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::error::Category;
 
+use crate::core::error::ValidationError;
 use crate::core::model::{Source, SourceId, SourceKind};
 use crate::core::update::stable_hash;
 
@@ -37,9 +39,21 @@ pub struct SourceRegistry {
 /// Why a registry could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    /// The JSON could not be parsed.
+    /// The file is not JSON, or is cut off.
     #[error("source registry is not valid JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(#[source] serde_json::Error),
+    /// The file is JSON, but not a list of entries of the registry's form (a field of the wrong
+    /// type, an unknown kind, a missing id).
+    #[error("source registry: not a list of valid entries: {0}")]
+    Shape(#[source] serde_json::Error),
+    /// An entry's id or affiliation broke the id rules.
+    #[error("source registry: entry {entry} (counted from 1): {error}")]
+    Invalid {
+        /// The entry, counted from 1.
+        entry: usize,
+        /// What is wrong, naming the field.
+        error: ValidationError,
+    },
     /// One id registered twice: two descriptions of one source, of which neither can be
     /// taken silently.
     #[error(
@@ -53,14 +67,86 @@ pub enum RegistryError {
         /// The next one.
         second: usize,
     },
-    /// A credibility above 100.
-    #[error("source registry: credibility of {id} is {value}, above 100")]
+    /// A credibility that is not a whole number of percent from 0 to 100.
+    #[error("source registry: credibility of {id} is {value}, not a whole number from 0 to 100")]
     Credibility {
         /// The source.
         id: SourceId,
-        /// The value given.
-        value: u8,
+        /// The value given, as the file gave it.
+        value: String,
     },
+}
+
+impl RegistryError {
+    /// A JSON error, told apart: text that is not JSON, or JSON that is not a registry.
+    fn of_json(e: serde_json::Error) -> Self {
+        match e.classify() {
+            Category::Data => Self::Shape(e),
+            Category::Syntax | Category::Eof | Category::Io => Self::Json(e),
+        }
+    }
+}
+
+/// One entry as the file gives it. Ids and credibility are read as any text and any number, and
+/// checked after, so that an empty id or a negative credibility is told as such rather than as
+/// a parse error naming a Rust type.
+#[derive(Deserialize)]
+struct RawEntry {
+    id: String,
+    #[serde(default)]
+    kind: Option<SourceKind>,
+    #[serde(default)]
+    affiliated_with: Option<String>,
+    #[serde(default)]
+    credibility: Option<serde_json::Number>,
+}
+
+impl RawEntry {
+    /// The entry, checked; `entry` is its place in the file, counted from 1.
+    fn check(self, entry: usize) -> Result<RegisteredSource, RegistryError> {
+        let invalid = |error: ValidationError, field: &str| RegistryError::Invalid {
+            entry,
+            error: match error.renamed(field) {
+                // Present but empty, not missing.
+                ValidationError::Missing { field } => ValidationError::Malformed {
+                    field,
+                    reason: "empty".into(),
+                },
+                e => e,
+            },
+        };
+        let id = SourceId::parse(&self.id).map_err(|e| invalid(e, "id"))?;
+        let affiliated_with = self
+            .affiliated_with
+            .as_deref()
+            .map(|a| SourceId::parse(a).map_err(|e| invalid(e, "affiliated_with")))
+            .transpose()?;
+        let credibility = match self.credibility {
+            None => None,
+            Some(n) => Some(percent(&n).ok_or_else(|| RegistryError::Credibility {
+                id: id.clone(),
+                value: n.to_string(),
+            })?),
+        };
+        Ok(RegisteredSource {
+            id,
+            kind: self.kind,
+            affiliated_with,
+            credibility,
+        })
+    }
+}
+
+/// A whole number from 0 to 100 (`50`, or `50.0` as JSON allows), else `None`.
+fn percent(n: &serde_json::Number) -> Option<u8> {
+    let whole = match n.as_i64() {
+        Some(i) => i,
+        None => n
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=100.0).contains(f))
+            .map(|f| f as i64)?,
+    };
+    u8::try_from(whole).ok().filter(|c| *c <= 100)
 }
 
 impl SourceRegistry {
@@ -72,7 +158,7 @@ impl SourceRegistry {
             if let Some(c) = e.credibility.filter(|c| *c > 100) {
                 return Err(RegistryError::Credibility {
                     id: e.id.clone(),
-                    value: c,
+                    value: c.to_string(),
                 });
             }
             if let Some(first) = at.insert(e.id.clone(), n + 1) {
@@ -99,7 +185,13 @@ impl SourceRegistry {
 
     /// Parses a JSON array of [`RegisteredSource`].
     pub fn from_json(text: &str) -> Result<Self, RegistryError> {
-        Self::new(serde_json::from_str(text)?)
+        let raw: Vec<RawEntry> = serde_json::from_str(text).map_err(RegistryError::of_json)?;
+        let entries = raw
+            .into_iter()
+            .enumerate()
+            .map(|(n, e)| e.check(n + 1))
+            .collect::<Result<_, _>>()?;
+        Self::new(entries)
     }
 
     /// Whether no source is registered.
@@ -223,6 +315,74 @@ mod tests {
             e.to_string(),
             "source registry: amaq is registered twice (entries 1 and 3, counted from 1)"
         );
+    }
+
+    fn refused(text: &str) -> String {
+        SourceRegistry::from_json(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_credibility_outside_0_to_100_is_refused_as_such() {
+        for (given, shown) in [
+            ("-5", "-5"),
+            ("150", "150"),
+            ("3.5", "3.5"),
+            ("1e3", "1000.0"),
+        ] {
+            assert_eq!(
+                refused(&format!(r#"[{{"id":"moh","credibility":{given}}}]"#)),
+                format!(
+                    "source registry: credibility of moh is {shown}, not a whole number from 0 \
+                     to 100"
+                )
+            );
+        }
+        for (given, read) in [("0", 0), ("100", 100), ("100.0", 100)] {
+            let reg =
+                SourceRegistry::from_json(&format!(r#"[{{"id":"moh","credibility":{given}}}]"#))
+                    .unwrap();
+            assert_eq!(
+                reg.resolve(&source("moh", None)).credibility,
+                read,
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_entry_breaking_the_id_rules_is_named() {
+        assert_eq!(
+            refused(r#"[{"id":"a"},{"id":"","kind":"ngo"}]"#),
+            "source registry: entry 2 (counted from 1): id: empty"
+        );
+        assert_eq!(
+            refused(r#"[{"id":"a","affiliated_with":" b"}]"#),
+            "source registry: entry 1 (counted from 1): affiliated_with: has leading or trailing \
+             whitespace"
+        );
+    }
+
+    #[test]
+    fn json_of_the_wrong_form_is_told_from_text_that_is_not_json() {
+        let e = refused(r#"[{"id":"x","kind":"nope"}]"#);
+        assert!(
+            e.starts_with("source registry: not a list of valid entries: unknown variant `nope`"),
+            "{e}"
+        );
+        let e = refused(r#"[{"kind":"ngo"}]"#);
+        assert!(
+            e.starts_with("source registry: not a list of valid entries: missing field `id`"),
+            "{e}"
+        );
+        let e = refused(r#"{"id":"x"}"#);
+        assert!(
+            e.starts_with("source registry: not a list of valid entries: invalid type: map"),
+            "{e}"
+        );
+        for text in [r#"[{"id":"x",}]"#, r#"[{"id":"x""#, ""] {
+            let e = refused(text);
+            assert!(e.starts_with("source registry is not valid JSON: "), "{e}");
+        }
     }
 
     fn source(id: &str, affiliated_with: Option<&str>) -> Source {

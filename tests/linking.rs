@@ -673,6 +673,15 @@ fn a_report_naming_an_incident_of_another_region_is_refused() {
     // A report of the same region still joins it.
     assert_eq!(e.apply(&named("c", 2, baghdad("Karada"))).len(), 1);
     assert_eq!(e.views()[0].evidence.len(), 2);
+    // A report giving no first-level area is of the country's region, which is said so.
+    let no_area = json!({"country": "IQ", "place": "Karrada"});
+    let refused = e.try_apply(&named("d", 3, no_area)).unwrap_err();
+    assert_eq!(refused.reason_code(), "other_region");
+    assert_eq!(
+        refused.to_string(),
+        "incident x1 is in region iq/baghdad, this report in iq (no first-level area given): \
+         reports naming one incident id must share a region (country and first-level area)"
+    );
 }
 
 #[test]

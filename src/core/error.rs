@@ -126,8 +126,10 @@ pub enum Rejected {
     /// partition of its region, so one id shared across regions would be two incidents, one
     /// per partition.
     #[error(
-        "incident {incident_id} is in region {region}, this report in {report_region}: \
-         reports naming one incident id must share a region (country and first-level area)"
+        "incident {incident_id} is in region {}, this report in {}: reports naming one \
+         incident id must share a region (country and first-level area)",
+        shown_region(region),
+        shown_region(report_region)
     )]
     OtherRegion {
         /// The incident named.
@@ -137,6 +139,16 @@ pub enum Rejected {
         /// The report's region key.
         report_region: String,
     },
+}
+
+/// A region key as a message shows it: a key that is a country alone (`iq`) says that no
+/// first-level area was given, which the bare code leaves the reader to guess.
+fn shown_region(key: &str) -> String {
+    if key.contains('/') {
+        key.to_string()
+    } else {
+        format!("{key} (no first-level area given)")
+    }
 }
 
 impl Rejected {

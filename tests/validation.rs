@@ -565,11 +565,41 @@ fn a_claim_is_stated_no_earlier_than_its_incident_less_the_link_window() {
         Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
             if min.starts_with("2017-08-13T12:30:00Z (6 hours before the incident's occurred_at")
     ));
-    assert!(known("month", "2017-07-13T00:00:00Z").is_ok());
+    // Known to the month, the time is its month's first day (2017-08-01).
+    assert!(known("month", "2017-07-01T00:00:00Z").is_ok());
     assert!(matches!(
-        known("month", "2017-07-12T23:59:59Z"),
+        known("month", "2017-06-30T23:59:59Z"),
         Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
-            if min.starts_with("2017-07-13T00:00:00Z (31 days before")
+            if min.starts_with("2017-07-01T00:00:00Z (31 days before")
+    ));
+}
+
+#[test]
+fn a_time_known_to_the_month_is_its_months_first_day() {
+    // Any date of August, known to the month, names August: the last day is accepted from a
+    // report published mid-month, and held as the month's first day.
+    let month = |at: &str| {
+        let mut v = with(&["incident", "occurred_at"], json!(at));
+        v["incident"]["time_precision"] = json!("month");
+        v["claims"][0]["stated_at"] = json!("2017-08-14T09:00:00Z");
+        decode(&v)
+    };
+    for at in [
+        "2017-08-31T00:00:00Z",
+        "2017-08-13T00:00:00+03:00",
+        "2017-08-01T00:00:00Z",
+    ] {
+        let r = month(at).expect(at);
+        assert_eq!(
+            r.incident.occurred_at.to_rfc3339(),
+            "2017-08-01T00:00:00Z",
+            "{at}"
+        );
+    }
+    // A month that has not begun a day after publication is refused.
+    assert!(matches!(
+        month("2017-09-02T00:00:00Z"),
+        Err(DecodeError::Invalid(ValidationError::OutOfRange { .. }))
     ));
 }
 
@@ -673,8 +703,13 @@ fn an_incident_occurs_at_most_a_day_after_its_report_is_published() {
 #[test]
 fn a_time_known_to_the_day_or_coarser_is_the_date_the_report_gave() {
     // Local midnight in Baghdad (+03:00) is 21:00 UTC the day before: the report still says
-    // the 13th, and so do the incident's time, its id and the day it is linked on.
-    for precision in ["day", "week", "month"] {
+    // the 13th, and so do the incident's time, its id and the day it is linked on (known to
+    // the month, the month's first day: see the test above).
+    for (precision, date) in [
+        ("day", "2017-08-13T00:00:00Z"),
+        ("week", "2017-08-13T00:00:00Z"),
+        ("month", "2017-08-01T00:00:00Z"),
+    ] {
         for given in [
             "2017-08-13T00:00:00+03:00",
             "2017-08-13T23:30:00-05:00",
@@ -685,7 +720,7 @@ fn a_time_known_to_the_day_or_coarser_is_the_date_the_report_gave() {
             let r = decode(&v).unwrap();
             assert_eq!(
                 r.incident.occurred_at.to_rfc3339(),
-                "2017-08-13T00:00:00Z",
+                date,
                 "{given} at {precision}"
             );
         }

@@ -15,7 +15,8 @@ use crate::core::limits::{
 };
 use crate::core::model::{
     ActorId, Assertion, Claim, Coordinates, CountryCode, FieldKey, IncidentId, IncidentRef,
-    Location, Name, Quantity, Report, ReportId, Source, SourceId, Timestamp, Url, DAY_MS, HOUR_MS,
+    Location, Name, Quantity, Report, ReportId, Source, SourceId, TimePrecision, Timestamp, Url,
+    DAY_MS, HOUR_MS,
 };
 
 /// Puts the field's name on an id parser's error (id parsers label errors by id kind).
@@ -168,10 +169,10 @@ fn incident(raw: &RawIncident, published_at: Timestamp) -> Result<IncidentRef, V
         occurred_at: not_after_publication(
             "occurred_at",
             &raw.occurred_at,
-            if raw.time_precision.names_a_date() {
-                Timestamp::parse_rfc3339_date
-            } else {
-                Timestamp::parse_rfc3339
+            match raw.time_precision {
+                TimePrecision::Month => Timestamp::parse_rfc3339_month,
+                p if p.names_a_date() => Timestamp::parse_rfc3339_date,
+                _ => Timestamp::parse_rfc3339,
             },
             published_at,
         )?,

@@ -378,6 +378,11 @@ pub fn report() -> impl Strategy<Value = Report> {
                     let day = incident.occurred_at.millis().div_euclid(DAY_MS) * DAY_MS;
                     incident.occurred_at = Timestamp::from_millis("t", day).unwrap();
                 }
+                // Known to the month, the time is its month's first day.
+                if incident.time_precision == TimePrecision::Month {
+                    let (start, _) = incident.occurred_at.month_bounds();
+                    incident.occurred_at = Timestamp::from_millis("t", start).unwrap();
+                }
                 // The publisher may also be a claimant.
                 let mut pool = pool;
                 pool.push(publisher.clone());

@@ -59,6 +59,13 @@ impl Timestamp {
             .map_err(|_| Self::out_of_range(field, s.to_string()))
     }
 
+    /// Parses RFC 3339 text known to the month: the first day of the month of its date (see
+    /// [`Self::parse_rfc3339_date`]). Any date of the month names the month alike.
+    pub fn parse_rfc3339_month(field: &str, s: &str) -> Result<Self, ValidationError> {
+        let (start, _) = Self::parse_rfc3339_date(field, s)?.month_bounds();
+        Self::from_millis(field, start).map_err(|_| Self::out_of_range(field, s.to_string()))
+    }
+
     /// The error for a time outside the accepted range, `value` as the input gave it; the
     /// range is given in RFC 3339.
     pub fn out_of_range(field: &str, value: String) -> ValidationError {

@@ -11,13 +11,11 @@ use crate::core::model::{Source, SourceId};
 
 /// For each claimant that any report linked to the incident said speaks for another source,
 /// the least such source (by id, so that two reports naming different ones agree whatever
-/// their order). Most incidents have none: the list is boxed, one pointer when empty.
-// A boxed list, not a bare one: a pointer where a list would take three words in every
-// incident, nearly all of which have none.
-#[allow(clippy::box_collection)]
+/// their order). A boxed slice, sized exactly: most incidents have none or one, and they
+/// rarely change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Affiliations(Option<Box<Vec<(SourceId, SourceId)>>>);
+pub struct Affiliations(Option<Box<[(SourceId, SourceId)]>>);
 
 impl Affiliations {
     /// Whether no report stated an affiliation.
@@ -32,24 +30,25 @@ impl Affiliations {
         Some(&list[i].1)
     }
 
+    /// Whether [`Self::learn`] would change the claimant's affiliation in the incident: it
+    /// has none, or a greater one.
+    pub fn would_change(&self, claimant: &SourceId, affiliation: &SourceId) -> bool {
+        claimant != affiliation && self.of(claimant).is_none_or(|a| affiliation < a)
+    }
+
     /// Takes in an affiliation a report stated; says whether the claimant's affiliation in
     /// the incident changed (it had none, or a greater one).
     pub fn learn(&mut self, claimant: &SourceId, affiliation: &SourceId) -> bool {
-        if claimant == affiliation {
+        if !self.would_change(claimant, affiliation) {
             return false;
         }
-        let list = self.0.get_or_insert_with(Box::default);
+        let mut list: Vec<(SourceId, SourceId)> = self.0.take().map(Vec::from).unwrap_or_default();
         match list.binary_search_by(|(c, _)| c.cmp(claimant)) {
-            Ok(i) if list[i].1 <= *affiliation => false,
-            Ok(i) => {
-                list[i].1 = affiliation.clone();
-                true
-            }
-            Err(i) => {
-                list.insert(i, (claimant.clone(), affiliation.clone()));
-                true
-            }
+            Ok(i) => list[i].1 = affiliation.clone(),
+            Err(i) => list.insert(i, (claimant.clone(), affiliation.clone())),
         }
+        self.0 = Some(list.into_boxed_slice());
+        true
     }
 
     /// Every claimant and its affiliation, in claimant order.

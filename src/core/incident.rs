@@ -196,11 +196,15 @@ impl Incident {
         let mut regrouped = false;
         for claim in &report.claims {
             let c = &claim.claimant;
-            if let Some(a) = &c.affiliated_with {
+            if let Some(a) = c
+                .affiliated_with
+                .as_ref()
+                .filter(|a| self.affiliations.would_change(&c.id, a))
+            {
+                // Shared copies: the incident keeps them.
                 let (id, a) = (interner.source_id(&c.id), interner.source_id(a));
-                if self.affiliations.learn(&id, &a) {
-                    regrouped |= self.regroup(&c.id, interner);
-                }
+                self.affiliations.learn(&id, &a);
+                regrouped |= self.regroup(&id, interner);
             }
         }
         // Where the report's last claim kept went: its claimant is the shared copy the next

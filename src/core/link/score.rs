@@ -158,18 +158,25 @@ fn words_within(short: &str, long: &str) -> bool {
 /// Whether a word of a normalised name names a site that is commonly named after a town and
 /// lies outside it: dams, airports and airbases, refineries and oilfields, border crossings.
 /// An attack at one is not an attack in the town, and the town's name alone cannot say where
-/// it is.
+/// it is. Words as normalised: doubled letters collapsed (*barrage*, *crossing*); *air* and
+/// *oil* stand for the two-word forms (*Air Base*, *oil field*); `sd` and `mtr` are the Arabic
+/// *سد* (dam) and *مطار* (airport), transliterated without vowels.
 fn is_site(word: &str) -> bool {
     matches!(
         word,
         "dam"
-            | "barrage"
+            | "barage"
             | "airport"
             | "airbase"
             | "airfield"
+            | "airstrip"
+            | "air"
             | "refinery"
             | "oilfield"
-            | "crossing"
+            | "oil"
+            | "crosing"
+            | "sd"
+            | "mtr"
     )
 }
 
@@ -805,6 +812,13 @@ mod tests {
         assert!(!m("Baghdad International Airport", "Baghdad"));
         assert!(!m("Kirkuk airbase", "Kirkuk"));
         assert!(!m("Baiji refinery", "Baiji"));
+        // As normalised: doubled letters collapsed, two-word forms, Arabic.
+        assert!(!m("Haditha Barrage", "Haditha"));
+        assert!(!m("al-Qaim border crossing", "al-Qaim"));
+        assert!(!m("Balad Air Base", "Balad"));
+        assert!(!m("Kirkuk oil field", "Kirkuk"));
+        assert!(!m("سد الموصل", "الموصل"));
+        assert!(!m("مطار بغداد", "بغداد"));
         // The site named alike, with more or fewer other words, is the site.
         assert!(m("Mosul Dam", "Mosul Dam"));
         assert!(m("Baghdad airport", "Baghdad International Airport"));

@@ -431,6 +431,58 @@ fn a_report_knowing_only_the_week_or_month_does_not_widen_the_days_of_an_inciden
     }
 }
 
+#[test]
+fn a_coarser_time_does_not_bridge_two_attacks_given_more_precisely() {
+    // Two car bombs at Karrada with exact times 35 hours apart, each with the ministry's toll,
+    // and a report that knows only the day of one; and a monitor's July and August figures
+    // for the place. Each pair stays two, in every order, and no toll replaces another.
+    let toll = |id: &str, m: u32, at: &str, precision: &str, killed: u32| {
+        report(
+            id,
+            m,
+            baghdad("Karrada"),
+            json!({"incident": {"occurred_at": at, "time_precision": precision},
+            "claims": [{
+                "claimant": {"id": "iraq-moh", "kind": "government"},
+                "kind": "casualties", "party": "civilians", "outcome": "killed",
+                "count": {"qualifier": "exact", "value": killed}
+            }]}),
+        )
+    };
+    let tolls = |e: &Engine| {
+        let mut t: Vec<u32> = e
+            .views()
+            .iter()
+            .filter_map(|v| v.casualties.first()?.best.as_ref().map(|b| b.value))
+            .collect();
+        t.sort();
+        t
+    };
+    let exact = [
+        toll("a", 0, "2017-08-13T09:00:00Z", "exact", 12),
+        at_time("d", 1, "2017-08-14T00:00:00Z", "day"),
+        toll("b", 2, "2017-08-14T20:00:00Z", "exact", 7),
+    ];
+    let monthly = [
+        toll("jul", 0, "2017-07-01T00:00:00Z", "month", 30),
+        toll("aug", 1, "2017-08-01T00:00:00Z", "month", 20),
+    ];
+    for order in [[0, 1, 2], [1, 0, 2], [0, 2, 1], [2, 1, 0]] {
+        let reports: Vec<_> = order.iter().map(|&i| exact[i].clone()).collect();
+        assert_eq!(tolls(&apply_all(&reports).0), [7, 12], "{order:?}");
+    }
+    for order in [[0, 1], [1, 0]] {
+        let reports: Vec<_> = order.iter().map(|&i| monthly[i].clone()).collect();
+        assert_eq!(tolls(&apply_all(&reports).0), [20, 30], "{order:?}");
+    }
+    // The view's time is that of the most precise reports.
+    let (e, _) = apply_all(&exact[..2]);
+    let views = e.views();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].time.earliest.to_rfc3339(), "2017-08-13T09:00:00Z");
+    assert_eq!(views[0].time.latest.to_rfc3339(), "2017-08-13T09:00:00Z");
+}
+
 /// Sources differ on whether a city or its district is the second-level area. One place named
 /// alike at coordinates under 2 km apart is one spot, whatever second level each gives; without
 /// both, a second level that differs still keeps reports apart.

@@ -306,22 +306,25 @@ pub struct Profile {
     pub finest: TimePrecision,
     /// Coarsest time precision seen: it sets the incident's linking window.
     pub coarsest: TimePrecision,
-    /// The times of the reports that know the incident's day or better, when any does: the
-    /// days the incident spans. A report that knows only the week or month says nothing about
-    /// which day, so its time neither widens this range nor its window.
+    /// The times of the reports that give the incident's time most precisely, when any knows
+    /// the day or better: when it happened. A report that knows only the week or month says
+    /// nothing about which day, nor one that knows the day about which hour, so a coarser
+    /// time neither widens this range nor its window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sharp: Option<Sharp>,
 }
 
-/// The time range of an incident's reports that know its day or better ([`TimePrecision::is_sharp`]).
+/// The time range of an incident's reports at the finest precision any gave, when that is the
+/// day or finer ([`TimePrecision::is_sharp`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Sharp {
     /// Earliest such time.
     pub earliest: Timestamp,
     /// Latest such time.
     pub latest: Timestamp,
-    /// Coarsest of their precisions: it sets the window these times must fit in.
-    pub coarsest: TimePrecision,
+    /// Their precision: it sets the window these times must fit in.
+    #[serde(alias = "coarsest")]
+    pub precision: TimePrecision,
 }
 
 impl Sharp {
@@ -330,17 +333,20 @@ impl Sharp {
         precision.is_sharp().then_some(Self {
             earliest: t,
             latest: t,
-            coarsest: precision,
+            precision,
         })
     }
 
-    /// The range holding both.
+    /// The range of both at the finer precision of the two: an exact time says when within a
+    /// day, a day's date does not.
     fn union(a: Option<Self>, b: Option<Self>) -> Option<Self> {
         match (a, b) {
+            (Some(a), Some(b)) if a.precision < b.precision => Some(a),
+            (Some(a), Some(b)) if b.precision < a.precision => Some(b),
             (Some(a), Some(b)) => Some(Self {
                 earliest: a.earliest.min(b.earliest),
                 latest: a.latest.max(b.latest),
-                coarsest: a.coarsest.max(b.coarsest),
+                precision: a.precision,
             }),
             (a, b) => a.or(b),
         }
@@ -460,13 +466,13 @@ impl Profile {
             .next()
             .map(|n| n.display.as_str());
         self.region = ArcStr::from(region_key(self.country, admin1));
-        // A state stored before the range of sharp times was kept: when every report knew the
-        // day, it is the whole range; with coarser reports among them it cannot be told.
-        if self.sharp.is_none() && self.coarsest.is_sharp() {
+        // A state stored before the range of sharp times was kept: when every report gave one
+        // precision, the day or finer, it is the whole range; otherwise it cannot be told.
+        if self.sharp.is_none() && self.coarsest.is_sharp() && self.finest == self.coarsest {
             self.sharp = Some(Sharp {
                 earliest: self.earliest,
                 latest: self.latest,
-                coarsest: self.coarsest,
+                precision: self.coarsest,
             });
         }
     }

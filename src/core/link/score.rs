@@ -554,27 +554,33 @@ fn spans_within(
 }
 
 /// Whether a report's time fits an incident's beyond [`within_window`], which spans all its
-/// reports' times. A report that knows the day must fit the days the incident's reports that
-/// know the day span ([`Profile::sharp`]): a monthly summary in an incident does not widen
-/// them to a month, or the next attack at the place that month would join it and its toll
-/// replace the first's. A month-precision time names a calendar month, so it and the days it
-/// is set against must share that month.
+/// reports' times. A report that knows the day must fit the times the incident's most precise
+/// reports give ([`Profile::sharp`]): a monthly summary in an incident does not widen them to
+/// a month, nor a day's date two attacks' exact times to a day, or the next attack at the
+/// place would join it and its toll replace the first's. A month-precision time names a
+/// calendar month, so it and the times set against it must share that month.
 fn fits_time(f: &Features, p: &Profile) -> bool {
     let (t, precision) = (f.occurred_at, f.precision);
+    let month = TimePrecision::Month;
     match (precision.is_sharp(), p.sharp) {
-        (true, Some(s)) => spans_within(t, t, precision, s.earliest, s.latest, s.coarsest),
-        (true, None) => p.coarsest != TimePrecision::Month || in_months(t, t, p.earliest, p.latest),
-        (false, Some(s)) => {
-            precision != TimePrecision::Month || in_months(s.earliest, s.latest, t, t)
-        }
-        (false, None) => true,
+        (true, Some(s)) => spans_within(t, t, precision, s.earliest, s.latest, s.precision),
+        (true, None) => p.coarsest != month || in_months(t, t, p.earliest, p.latest, true),
+        (false, Some(s)) => precision != month || in_months(s.earliest, s.latest, t, t, true),
+        // Week and month times only: a month and the dates set against it must share the
+        // month exactly, without a local date's slack (two monitors' months are two).
+        (false, None) if precision == month => in_months(p.earliest, p.latest, t, t, false),
+        (false, None) => p.coarsest != month || in_months(t, t, p.earliest, p.latest, false),
     }
 }
 
-/// Whether `lo..=hi` lies in the calendar months from `first`'s to `last`'s, give or take the
-/// day a local date may differ by.
-fn in_months(lo: Timestamp, hi: Timestamp, first: Timestamp, last: Timestamp) -> bool {
-    let slack = TimePrecision::Day.link_window_ms();
+/// Whether `lo..=hi` lies in the calendar months from `first`'s to `last`'s; with `slack`, give
+/// or take the day a local date may differ by.
+fn in_months(lo: Timestamp, hi: Timestamp, first: Timestamp, last: Timestamp, slack: bool) -> bool {
+    let slack = if slack {
+        TimePrecision::Day.link_window_ms()
+    } else {
+        0
+    };
     let (start, _) = first.month_bounds();
     let (_, end) = last.month_bounds();
     lo.millis() >= start.saturating_sub(slack) && hi.millis() < end.saturating_add(slack)
@@ -582,16 +588,25 @@ fn in_months(lo: Timestamp, hi: Timestamp, first: Timestamp, last: Timestamp) ->
 
 /// Whether the times of two incidents fit together as one's fit a report's ([`fits_time`]).
 fn times_fit(a: &Profile, b: &Profile) -> bool {
+    let month = TimePrecision::Month;
     let month_holds = |p: &Profile, s: Sharp| {
-        p.coarsest != TimePrecision::Month || in_months(s.earliest, s.latest, p.earliest, p.latest)
+        p.coarsest != month || in_months(s.earliest, s.latest, p.earliest, p.latest, true)
+    };
+    let months_hold = |p: &Profile, q: &Profile| {
+        p.coarsest != month || in_months(q.earliest, q.latest, p.earliest, p.latest, false)
     };
     match (a.sharp, b.sharp) {
         (Some(x), Some(y)) => spans_within(
-            x.earliest, x.latest, x.coarsest, y.earliest, y.latest, y.coarsest,
+            x.earliest,
+            x.latest,
+            x.precision,
+            y.earliest,
+            y.latest,
+            y.precision,
         ),
         (Some(x), None) => month_holds(b, x),
         (None, Some(y)) => month_holds(a, y),
-        (None, None) => true,
+        (None, None) => months_hold(a, b) && months_hold(b, a),
     }
 }
 

@@ -149,10 +149,30 @@ fn names_match_by_text(a: &str, b: &str) -> bool {
 
 /// Whether every word of `short` is a word of `long`, and the words `long` adds do not name a
 /// site of its own ([`is_site`]): *Karrada market* is in *Karrada*, while *Mosul Dam* lies
-/// 45 km from *Mosul*.
+/// 45 km from *Mosul*. A site word before a word for a road names the road, which runs
+/// through the town (*Baghdad airport road*).
 fn words_within(short: &str, long: &str) -> bool {
     let has = |name: &str, w: &str| name.split(' ').any(|x| x == w);
-    short.split(' ').all(|t| has(long, t)) && !long.split(' ').any(|w| is_site(w) && !has(short, w))
+    if !short.split(' ').all(|t| has(long, t)) {
+        return false;
+    }
+    let mut words = long.split(' ').peekable();
+    while let Some(w) = words.next() {
+        let road = words.peek().is_some_and(|next| is_road(next));
+        if is_site(w) && !road && !has(short, w) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether a word of a normalised name is a word for a road or street (as normalised: *street*
+/// with its doubled letter collapsed).
+fn is_road(word: &str) -> bool {
+    matches!(
+        word,
+        "road" | "rd" | "stret" | "st" | "highway" | "avenue" | "bridge" | "junction"
+    )
 }
 
 /// Whether a word of a normalised name names a site that is commonly named after a town and
@@ -837,6 +857,10 @@ mod tests {
         // The site named alike, with more or fewer other words, is the site.
         assert!(m("Mosul Dam", "Mosul Dam"));
         assert!(m("Baghdad airport", "Baghdad International Airport"));
+        // A site word before a word for a road names the road, in the town.
+        assert!(m("Baghdad airport road", "Baghdad"));
+        assert!(m("Baghdad Airport Street", "Baghdad"));
+        assert!(!m("Baghdad Airport", "Baghdad"));
         // Other words still name a part of the place.
         assert!(m("Karrada", "Karrada market"));
         assert!(m("Kufa", "Kufa checkpoint"));

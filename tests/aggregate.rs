@@ -281,6 +281,44 @@ fn an_affiliation_one_report_gives_holds_for_the_claimants_other_reports() {
 }
 
 #[test]
+fn affiliations_reports_give_are_followed_through_chains() {
+    // One report says INA speaks for the ministry, another that the ministry speaks for the
+    // government; the government and INA each give a toll. One voice, in any order.
+    let of =
+        |id: &str, parent: &str| json!({"id": id, "kind": "government", "affiliated_with": parent});
+    let wounded = |by: Value| {
+        json!({"claimant": by, "kind": "casualties", "party": "civilians", "outcome": "wounded",
+               "count": exact(5)})
+    };
+    let reports = [
+        report("r1", 0, media("afp"), vec![wounded(of("ina", "moi"))]),
+        report(
+            "r2",
+            1,
+            media("bbc"),
+            vec![
+                json!({"claimant": of("moi", "gov"), "kind": "outcome", "outcome": "carried_out"}),
+            ],
+        ),
+        report(
+            "r3",
+            2,
+            media("cnn"),
+            vec![killed(claimant("gov", "government"), exact(10))],
+        ),
+    ];
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1]] {
+        let rs: Vec<Report> = order.iter().map(|&i| reports[i].clone()).collect();
+        let (_, v) = fold(&rs);
+        assert_eq!(
+            (v.grade, v.independent_claimants),
+            (Grade::Weak, 1),
+            "{order:?}"
+        );
+    }
+}
+
+#[test]
 fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
     // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
     // group's own statement is its figure, whichever id sorts first.

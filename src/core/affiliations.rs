@@ -6,13 +6,17 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::core::model::{Source, SourceId};
 
-/// For each claimant that any report linked to the incident said speaks for another source,
-/// the least such source (by id, so that two reports naming different ones agree whatever
-/// their order). A boxed slice, sized exactly: most incidents have none or one, and they
-/// rarely change.
+/// Every affiliation the incident's reports stated, as (claimant, affiliation) pairs, sorted.
+/// Sources linked by them, in either direction and any number of steps, are one group: INA
+/// said to speak for the ministry and the ministry for the government, or INA said to speak
+/// for each by two reports, or two sources said to speak for each other, are one voice. The
+/// group is named by the least source that speaks for no other (the one the others lead to),
+/// or by the least of all when each speaks for another. A boxed slice, sized exactly: most
+/// incidents have none or one, and they rarely change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Affiliations(Option<Box<[(SourceId, SourceId)]>>);
@@ -23,49 +27,87 @@ impl Affiliations {
         self.0.as_ref().is_none_or(|v| v.is_empty())
     }
 
-    /// The affiliation the incident holds for a claimant.
-    pub fn of(&self, claimant: &SourceId) -> Option<&SourceId> {
-        let list = self.0.as_ref()?;
-        let i = list.binary_search_by(|(c, _)| c.cmp(claimant)).ok()?;
-        Some(&list[i].1)
+    fn links(&self) -> &[(SourceId, SourceId)] {
+        self.0.as_deref().unwrap_or(&[])
     }
 
-    /// Whether [`Self::learn`] would change the claimant's affiliation in the incident: it
-    /// has none, or a greater one.
+    /// Whether [`Self::learn`] would take in something new.
     pub fn would_change(&self, claimant: &SourceId, affiliation: &SourceId) -> bool {
-        claimant != affiliation && self.of(claimant).is_none_or(|a| affiliation < a)
+        claimant != affiliation
+            && self
+                .links()
+                .binary_search_by(|(c, a)| (c, a).cmp(&(claimant, affiliation)))
+                .is_err()
     }
 
-    /// Takes in an affiliation a report stated; says whether the claimant's affiliation in
-    /// the incident changed (it had none, or a greater one).
+    /// Takes in an affiliation a report stated; says whether it was new.
     pub fn learn(&mut self, claimant: &SourceId, affiliation: &SourceId) -> bool {
         if !self.would_change(claimant, affiliation) {
             return false;
         }
         let mut list: Vec<(SourceId, SourceId)> = self.0.take().map(Vec::from).unwrap_or_default();
-        match list.binary_search_by(|(c, _)| c.cmp(claimant)) {
-            Ok(i) => list[i].1 = affiliation.clone(),
-            Err(i) => list.insert(i, (claimant.clone(), affiliation.clone())),
-        }
+        let pair = (claimant.clone(), affiliation.clone());
+        let at = list.binary_search(&pair).unwrap_or_else(|i| i);
+        list.insert(at, pair);
         self.0 = Some(list.into_boxed_slice());
         true
     }
 
-    /// Every claimant and its affiliation, in claimant order.
+    /// Every stated affiliation, in claimant order.
     pub fn iter(&self) -> impl Iterator<Item = &(SourceId, SourceId)> {
-        self.0.iter().flat_map(|v| v.iter())
+        self.links().iter()
     }
 
-    /// A claimant as the incident counts it: with the affiliation the incident holds for it,
-    /// which may come from another of its reports.
-    pub fn apply<'a>(&self, claimant: &'a Source) -> Cow<'a, Source> {
-        match self.of(&claimant.id) {
-            Some(a) if claimant.affiliated_with.as_ref() != Some(a) => Cow::Owned(Source {
-                affiliated_with: Some(a.clone()),
-                ..claimant.clone()
-            }),
-            _ => Cow::Borrowed(claimant),
+    /// The group a source counts in, when the incident's affiliations put it in another
+    /// source's: `None` when it is its own (linked to no other, or the group's name).
+    pub fn group_of(&self, source: &SourceId) -> Option<&SourceId> {
+        let links = self.links();
+        if links.is_empty() {
+            return None;
         }
+        // The sources linked to `source`, gathered a link at a time: lists are short.
+        let mut group: SmallVec<[&SourceId; 8]> = SmallVec::new();
+        group.push(source);
+        let mut i = 0;
+        while i < group.len() {
+            let at = group[i];
+            for (c, a) in links {
+                for (x, y) in [(c, a), (a, c)] {
+                    if x == at && !group.contains(&y) {
+                        group.push(y);
+                    }
+                }
+            }
+            i += 1;
+        }
+        if group.len() == 1 {
+            return None;
+        }
+        let speaks_for_another = |s: &SourceId| links.iter().any(|(c, _)| c == s);
+        let name = group
+            .iter()
+            .copied()
+            .filter(|s| !speaks_for_another(s))
+            .min()
+            .or_else(|| group.iter().copied().min())?;
+        if name == source {
+            return None;
+        }
+        // The name as the links hold it, which outlives `source`.
+        links.iter().flat_map(|(c, a)| [c, a]).find(|s| *s == name)
+    }
+
+    /// A claimant as the incident counts it: with the group its reports' affiliations put it
+    /// in as its affiliation, whichever report stated them.
+    pub fn apply<'a>(&self, claimant: &'a Source) -> Cow<'a, Source> {
+        let group = self.group_of(&claimant.id);
+        if claimant.affiliated_with.as_ref() == group || self.is_empty() {
+            return Cow::Borrowed(claimant);
+        }
+        Cow::Owned(Source {
+            affiliated_with: group.cloned(),
+            ..claimant.clone()
+        })
     }
 }
 
@@ -79,26 +121,44 @@ mod tests {
     }
 
     #[test]
-    fn the_least_affiliation_stands_whatever_the_order() {
-        let mut a = Affiliations::default();
-        assert!(a.is_empty());
-        assert!(a.learn(&id("ina"), &id("moi")));
-        assert!(a.learn(&id("ina"), &id("gov")));
+    fn linked_sources_are_one_group_named_by_the_one_they_lead_to() {
+        let learnt = |links: &[(&str, &str)]| {
+            let mut a = Affiliations::default();
+            for (c, x) in links {
+                a.learn(&id(c), &id(x));
+            }
+            a
+        };
+        // A chain: INA, the ministry, the government, in either order of learning.
+        for links in [
+            [("ina", "moi"), ("moi", "gov")],
+            [("moi", "gov"), ("ina", "moi")],
+        ] {
+            let a = learnt(&links);
+            assert_eq!(a.group_of(&id("ina")), Some(&id("gov")));
+            assert_eq!(a.group_of(&id("moi")), Some(&id("gov")));
+            assert_eq!(a.group_of(&id("gov")), None);
+        }
+        // One source said to speak for two: the three are one group.
+        let a = learnt(&[("ina", "moi"), ("ina", "gov")]);
+        assert_eq!(a.group_of(&id("moi")), Some(&id("gov")));
+        assert_eq!(a.group_of(&id("ina")), Some(&id("gov")));
+        // Two said to speak for each other: named by the least.
+        let a = learnt(&[("x", "y"), ("y", "x")]);
+        assert_eq!(a.group_of(&id("y")), Some(&id("x")));
+        assert_eq!(a.group_of(&id("x")), None);
+        // Unlinked sources are their own, and a source stated as its own affiliation too.
+        let mut a = learnt(&[("ina", "moi")]);
+        assert_eq!(a.group_of(&id("afp")), None);
+        assert!(!a.learn(&id("z"), &id("z")));
         assert!(!a.learn(&id("ina"), &id("moi")));
-        let mut b = Affiliations::default();
-        assert!(b.learn(&id("ina"), &id("gov")));
-        assert!(!b.learn(&id("ina"), &id("moi")));
-        assert_eq!(a, b);
-        assert_eq!(a.of(&id("ina")), Some(&id("gov")));
-        // A source stated as its own affiliation is its own group.
-        assert!(!a.learn(&id("x"), &id("x")));
-        assert_eq!(a.of(&id("x")), None);
     }
 
     #[test]
     fn a_claimant_takes_the_affiliation_the_incident_holds() {
         let mut a = Affiliations::default();
         a.learn(&id("ina"), &id("moi"));
+        assert!(!a.is_empty());
         let bare = Source {
             id: id("ina"),
             name: None,

@@ -193,7 +193,7 @@ impl Incident {
         }
         // Affiliations are learnt from every claim, kept or not, so that a claimant's group
         // does not depend on which of its statements stand.
-        let mut regrouped = false;
+        let mut learnt = false;
         for claim in &report.claims {
             let c = &claim.claimant;
             if let Some(a) = c
@@ -203,10 +203,11 @@ impl Incident {
             {
                 // Shared copies: the incident keeps them.
                 let (id, a) = (interner.source_id(&c.id), interner.source_id(a));
-                self.affiliations.learn(&id, &a);
-                regrouped |= self.regroup(&id, interner);
+                learnt |= self.affiliations.learn(&id, &a);
             }
         }
+        // A new link may move any source of its group (a chain learnt from its far end).
+        let regrouped = learnt && self.regroup(interner);
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
         let mut last: Option<usize> = None;
@@ -330,15 +331,11 @@ impl Incident {
         }
     }
 
-    /// Gives the claim records of `claimant` the affiliation the incident holds for it; says
-    /// whether any changed.
-    fn regroup(&mut self, claimant: &SourceId, interner: &mut Interner) -> bool {
+    /// Gives every claim record the group the incident's affiliations put its claimant in;
+    /// says whether any changed.
+    fn regroup(&mut self, interner: &mut Interner) -> bool {
         let mut changed = false;
-        for r in self
-            .claims
-            .iter_mut()
-            .filter(|r| r.claimant.id == *claimant)
-        {
+        for r in &mut self.claims {
             if let std::borrow::Cow::Owned(s) = self.affiliations.apply(&r.claimant) {
                 r.claimant = interner.source(&s);
                 changed = true;
@@ -371,10 +368,7 @@ impl Incident {
         for (claimant, affiliation) in std::mem::take(&mut other.affiliations).iter() {
             self.affiliations.learn(claimant, affiliation);
         }
-        let claimants: Vec<SourceId> = self.affiliations.iter().map(|(c, _)| c.clone()).collect();
-        for c in &claimants {
-            self.regroup(c, interner);
-        }
+        self.regroup(interner);
         if other.opened < self.opened {
             // Keep the earliest opening so survivor choice stays order-independent.
             self.opened = other.opened.clone();

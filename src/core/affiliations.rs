@@ -62,8 +62,13 @@ impl Affiliations {
     /// source's: `None` when it is its own (linked to no other, or the group's name).
     pub fn group_of(&self, source: &SourceId) -> Option<&SourceId> {
         let links = self.links();
-        if links.is_empty() {
-            return None;
+        // Most incidents with any hold one link (a perpetrator's media): its claimant counts
+        // in the group of the source it speaks for. Run for every claim of such incidents.
+        match links {
+            [] => return None,
+            [(c, a)] => return (c == source).then_some(a),
+            _ if !links.iter().any(|(c, a)| c == source || a == source) => return None,
+            _ => {}
         }
         // The sources linked to `source`, gathered a link at a time: lists are short.
         let mut group: SmallVec<[&SourceId; 8]> = SmallVec::new();

@@ -319,6 +319,54 @@ fn affiliations_reports_give_are_followed_through_chains() {
 }
 
 #[test]
+fn a_state_stored_before_incidents_kept_affiliations_keeps_its_groups() {
+    // Amaq, stated as the Islamic State's, and the Islamic State give tolls; the state is
+    // stored as a version that kept affiliations only in claim records wrote it. A later
+    // report linking another pair must leave Amaq in the Islamic State's group.
+    let amaq =
+        json!({"id": "amaq", "kind": "perpetrator_media", "affiliated_with": "islamic-state"});
+    let mut e = Engine::new(SourceRegistry::default());
+    e.apply(&report(
+        "r1",
+        0,
+        media("afp"),
+        vec![
+            killed(amaq, exact(40)),
+            killed(claimant("islamic-state", "perpetrator"), exact(30)),
+        ],
+    ));
+    let stored: Vec<Value> = e
+        .incidents()
+        .map(|i| {
+            let mut v = serde_json::to_value(i).unwrap();
+            v.as_object_mut()
+                .unwrap()
+                .remove("affiliations")
+                .expect("kept");
+            v
+        })
+        .collect();
+    let restored = stored
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap());
+    let mut e = Engine::restore(SourceRegistry::default(), restored);
+    let ina = json!({"id": "ina", "kind": "government", "affiliated_with": "iraq-moh"});
+    e.apply(&report("r2", 1, media("bbc"), vec![killed(ina, exact(35))]));
+    let views = e.views();
+    let v = &views[0];
+    let amaq_claim = civilians_killed(v)
+        .claims
+        .iter()
+        .find(|c| c.claimant.as_str() == "amaq")
+        .expect("amaq");
+    assert_eq!(
+        amaq_claim.group.as_ref().map(|g| g.as_str()),
+        Some("islamic-state")
+    );
+    assert_eq!(civilians_killed(v).claimants, 2);
+}
+
+#[test]
 fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
     // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
     // group's own statement is its figure, whichever id sorts first.

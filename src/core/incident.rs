@@ -24,7 +24,8 @@ const SPARE: usize = 1;
 /// A claimant's standing statement on one field: a claim, or a retraction of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClaimRecord {
-    /// The claimant, as this statement describes it.
+    /// The claimant, as this statement describes it, with the group the incident's
+    /// affiliations put it in as its affiliation ([`Affiliations`]).
     pub claimant: Arc<Source>,
     /// When the claimant stated it.
     pub stated_at: Timestamp,
@@ -352,6 +353,13 @@ impl Incident {
         self.evidence.dedup();
         self.claims.sort_by(|a, b| a.key().cmp(&b.key()));
         self.claims.dedup_by(|a, b| a.key() == b.key());
+        // A state stored before incidents kept their affiliations holds them in its records
+        // only; a record's affiliation is its group, so learning it changes no group.
+        for r in &self.claims {
+            if let Some(a) = &r.claimant.affiliated_with {
+                self.affiliations.learn(&r.claimant.id, a);
+            }
+        }
         self.compact();
     }
 

@@ -56,6 +56,27 @@ fn at_time(id: &str, minute: u32, at: &str, precision: &str) -> reckon::core::mo
     )
 }
 
+/// The ministry's toll of civilians killed, a claim that a second attack's report would
+/// replace if the two were linked.
+fn ministry_killed(killed: u32) -> Value {
+    json!({
+        "claimant": {"id": "iraq-moh", "kind": "government"},
+        "kind": "casualties", "party": "civilians", "outcome": "killed",
+        "count": {"qualifier": "exact", "value": killed}
+    })
+}
+
+/// The best figure of each incident's first estimate, sorted: the tolls that stand.
+fn tolls(e: &Engine) -> Vec<u32> {
+    let mut t: Vec<u32> = e
+        .views()
+        .iter()
+        .filter_map(|v| v.casualties.first()?.best.as_ref().map(|b| b.value))
+        .collect();
+    t.sort();
+    t
+}
+
 fn apply_all(reports: &[reckon::core::model::Report]) -> (Engine, Vec<Update>) {
     let mut e = Engine::new(SourceRegistry::default());
     let updates = reports.iter().flat_map(|r| e.apply(r)).collect();
@@ -442,21 +463,8 @@ fn a_coarser_time_does_not_bridge_two_attacks_given_more_precisely() {
             m,
             baghdad("Karrada"),
             json!({"incident": {"occurred_at": at, "time_precision": precision},
-            "claims": [{
-                "claimant": {"id": "iraq-moh", "kind": "government"},
-                "kind": "casualties", "party": "civilians", "outcome": "killed",
-                "count": {"qualifier": "exact", "value": killed}
-            }]}),
+                   "claims": [ministry_killed(killed)]}),
         )
-    };
-    let tolls = |e: &Engine| {
-        let mut t: Vec<u32> = e
-            .views()
-            .iter()
-            .filter_map(|v| v.casualties.first()?.best.as_ref().map(|b| b.value))
-            .collect();
-        t.sort();
-        t
     };
     let exact = [
         toll("a", 0, "2017-08-13T09:00:00Z", "exact", 12),
@@ -581,21 +589,8 @@ fn spots_pinned_kilometres_apart_in_one_city_are_two_attacks() {
             m,
             json!({"country": "IQ", "admin1": "Baghdad", "admin2": "Baghdad",
                    "coordinates": {"lat": lat, "lon": lon}, "precision": precision}),
-            json!({"claims": [{
-                "claimant": {"id": "iraq-moh", "kind": "government"},
-                "kind": "casualties", "party": "civilians", "outcome": "killed",
-                "count": {"qualifier": "exact", "value": killed}
-            }]}),
+            json!({"claims": [ministry_killed(killed)]}),
         )
-    };
-    let tolls = |e: &Engine| {
-        let mut t: Vec<u32> = e
-            .views()
-            .iter()
-            .filter_map(|v| v.casualties.first()?.best.as_ref().map(|b| b.value))
-            .collect();
-        t.sort();
-        t
     };
     let (e, _) = apply_all(&[
         at("a", 0, 33.300, 44.420, "exact", 12),

@@ -532,15 +532,21 @@ fn a_claim_is_stated_no_earlier_than_its_incident_less_the_link_window() {
     let err = invalid(&at("2016-08-14T09:00:00Z"));
     assert_eq!(
         err.to_string(),
-        "claims[0].stated_at: 2016-08-14T09:00:00Z is outside 2017-08-11T12:00:00Z (36 hours \
-         before the incident's occurred_at, its link window at day precision: a claim cannot be \
-         stated before the incident it is about)..=2017-08-15T10:00:00Z (a day after the \
+        "claims[0].stated_at: 2016-08-14T09:00:00Z is outside 2017-08-11T12:00:00Z (the \
+         incident's occurred_at less its link window at day precision, 36 hours: a claim cannot \
+         be stated before the incident it is about)..=2017-08-15T10:00:00Z (a day after the \
          report's published_at)"
     );
     assert!(matches!(
         invalid(&at("2017-08-11T11:59:59.999Z")),
         ValidationError::OutOfRange { field, min, .. }
-            if field == "claims[0].stated_at" && min.starts_with("2017-08-11T12:00:00Z (36 hours")
+            if field == "claims[0].stated_at" && min.starts_with("2017-08-11T12:00:00Z (the incident's")
+    ));
+    // A value written with another offset is also given in UTC, as the bounds are.
+    assert!(matches!(
+        invalid(&at("2017-08-11T14:59:59+03:00")),
+        ValidationError::OutOfRange { value, .. }
+            if value == "2017-08-11T14:59:59+03:00 (read as 2017-08-11T11:59:59Z)"
     ));
     // The protobuf form passes the same validator: the same error.
     let from_pb = decode_pb_with(|m| {
@@ -563,14 +569,17 @@ fn a_claim_is_stated_no_earlier_than_its_incident_less_the_link_window() {
     assert!(matches!(
         known("exact", "2017-08-13T12:29:59Z"),
         Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
-            if min.starts_with("2017-08-13T12:30:00Z (6 hours before the incident's occurred_at")
+            if min.starts_with("2017-08-13T12:30:00Z (the incident's occurred_at less its link \
+                window at exact precision, 6 hours:")
     ));
     // Known to the month, the time is its month's first day (2017-08-01).
     assert!(known("month", "2017-07-01T00:00:00Z").is_ok());
     assert!(matches!(
         known("month", "2017-06-30T23:59:59Z"),
         Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
-            if min.starts_with("2017-07-01T00:00:00Z (31 days before")
+            if min.starts_with("2017-07-01T00:00:00Z (the incident's occurred_at, \
+                2017-08-01T00:00:00Z as its month's first day, less its link window at month \
+                precision, 31 days:")
     ));
 }
 

@@ -262,7 +262,7 @@ fn not_after_publication(
         let bound = Timestamp::from_millis(field, latest)?.to_rfc3339();
         return Err(Timestamp::later_than(
             field,
-            s.to_string(),
+            as_given(s, t),
             format!("{bound} (a day after the report's published_at)"),
         ));
     }
@@ -293,24 +293,47 @@ fn stated_at(
         return Ok(t);
     }
     let why = if earliest == before_incident {
+        // A month-precision time is held as its month's first day (decode), which the bound
+        // is measured from: say so, or the bound reads as off by up to a month.
+        let held = if precision == TimePrecision::Month {
+            format!(
+                ", {} as its month's first day,",
+                incident.occurred_at.to_rfc3339()
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{} before the incident's occurred_at, its link window at {} precision: a claim \
-             cannot be stated before the incident it is about",
-            duration(window),
-            precision.as_str()
+            "the incident's occurred_at{held} less its link window at {} precision, {}: a \
+             claim cannot be stated before the incident it is about",
+            precision.as_str(),
+            duration(window)
         )
     } else {
         "the report's published_at".to_string()
     };
     Err(ValidationError::OutOfRange {
         field: FIELD.to_string(),
-        value: s.to_string(),
+        value: as_given(s, t),
         min: format!("{} ({why})", Timestamp::from_millis(FIELD, earliest)?),
         max: format!(
             "{} (a day after the report's published_at)",
             Timestamp::from_millis(FIELD, latest_told(published_at))?
         ),
     })
+}
+
+/// A time as the input gave it, followed by the instant it was read as when that reads
+/// differently: the bounds of a time's range are given in UTC, and a value written with
+/// another offset (or a date, or a month, held as its first day) would otherwise have to be
+/// converted by hand to see how far out it is.
+fn as_given(s: &str, t: Timestamp) -> String {
+    let utc = t.to_rfc3339();
+    if utc == s {
+        s.to_string()
+    } else {
+        format!("{s} (read as {utc})")
+    }
 }
 
 /// A length of time in words: whole days when it is two days or more of them, else hours.

@@ -512,6 +512,11 @@ fn a_claim_is_stated_at_most_a_day_after_its_report_is_published() {
         assert!(decode(&at(ok)).is_ok(), "{ok}");
     }
     refused_after_publication(at, "claims[0].stated_at", "2071-08-14T10:00:00Z");
+    // Too late, the error still gives the range's real lower bound, not the earliest time.
+    assert!(matches!(
+        invalid(&at("2071-08-14T10:00:00Z")),
+        ValidationError::OutOfRange { min, .. } if min.starts_with("2017-08-11T12:00:00Z (the incident's")
+    ));
 }
 
 #[test]
@@ -533,9 +538,9 @@ fn a_claim_is_stated_no_earlier_than_its_incident_less_the_link_window() {
     assert_eq!(
         err.to_string(),
         "claims[0].stated_at: 2016-08-14T09:00:00Z is outside 2017-08-11T12:00:00Z (the \
-         incident's occurred_at less its link window at day precision, 36 hours: a claim cannot \
-         be stated before the incident it is about)..=2017-08-15T10:00:00Z (a day after the \
-         report's published_at)"
+         incident's occurred_at, 2017-08-13T00:00:00Z, less its link window at day precision, 36 \
+         hours: a claim cannot be stated before the incident it is about)..=2017-08-15T10:00:00Z \
+         (a day after the report's published_at)"
     );
     assert!(matches!(
         invalid(&at("2017-08-11T11:59:59.999Z")),
@@ -569,8 +574,8 @@ fn a_claim_is_stated_no_earlier_than_its_incident_less_the_link_window() {
     assert!(matches!(
         known("exact", "2017-08-13T12:29:59Z"),
         Err(DecodeError::Invalid(ValidationError::OutOfRange { min, .. }))
-            if min.starts_with("2017-08-13T12:30:00Z (the incident's occurred_at less its link \
-                window at exact precision, 6 hours:")
+            if min.starts_with("2017-08-13T12:30:00Z (the incident's occurred_at, \
+                2017-08-13T18:30:00Z, less its link window at exact precision, 6 hours:")
     ));
     // Known to the month, the time is its month's first day (2017-08-01).
     assert!(known("month", "2017-07-01T00:00:00Z").is_ok());

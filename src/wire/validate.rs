@@ -269,7 +269,8 @@ fn not_after_publication(
     Ok(t)
 }
 
-/// A claim's `stated_at`: not after publication ([`not_after_publication`]), and not before the
+/// A claim's `stated_at`: at most a day after publication (as [`not_after_publication`] bounds
+/// other times, but its error gives both bounds of this range), and not before the
 /// incident it is about less the incident's link window
 /// ([`crate::core::model::TimePrecision::link_window_ms`]), which covers any honest reading of
 /// a time known only so precisely. Without this bound a year mistyped into the past would lose
@@ -282,26 +283,26 @@ fn stated_at(
     incident: &IncidentRef,
 ) -> Result<Timestamp, ValidationError> {
     const FIELD: &str = "stated_at";
-    let t = not_after_publication(FIELD, s, Timestamp::parse_rfc3339, published_at)?;
+    let t = Timestamp::parse_rfc3339(FIELD, s)?;
+    let latest = latest_told(published_at);
     let precision = incident.time_precision;
     let window = precision.link_window_ms();
     let before_incident = incident.occurred_at.millis().saturating_sub(window);
     let earliest = before_incident
         .min(published_at.millis())
         .max(MIN_TIMESTAMP_MS);
-    if t.millis() >= earliest {
+    if (earliest..=latest).contains(&t.millis()) {
         return Ok(t);
     }
+    // Both bounds, whichever was crossed: a range open at 1900 on one side would misstate it.
     let why = if earliest == before_incident {
         // A month-precision time is held as its month's first day (decode), which the bound
         // is measured from: say so, or the bound reads as off by up to a month.
+        let occurred = incident.occurred_at.to_rfc3339();
         let held = if precision == TimePrecision::Month {
-            format!(
-                ", {} as its month's first day,",
-                incident.occurred_at.to_rfc3339()
-            )
+            format!(", {occurred} as its month's first day,")
         } else {
-            String::new()
+            format!(", {occurred},")
         };
         format!(
             "the incident's occurred_at{held} less its link window at {} precision, {}: a \
@@ -318,7 +319,7 @@ fn stated_at(
         min: format!("{} ({why})", Timestamp::from_millis(FIELD, earliest)?),
         max: format!(
             "{} (a day after the report's published_at)",
-            Timestamp::from_millis(FIELD, latest_told(published_at))?
+            Timestamp::from_millis(FIELD, latest)?
         ),
     })
 }

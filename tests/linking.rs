@@ -436,6 +436,32 @@ fn a_report_knowing_only_the_week_or_month_does_not_widen_the_days_of_an_inciden
             "2017-07-31T00:00:00Z",
             true,
         ),
+        // A local date may differ by a day and a half, after a 31-day month as after a short
+        // one: the 2nd of the next month joins, the 3rd does not (above for July).
+        (
+            "2017-08-01T00:00:00Z",
+            "month",
+            "2017-09-02T00:00:00Z",
+            true,
+        ),
+        (
+            "2017-02-01T00:00:00Z",
+            "month",
+            "2017-03-02T00:00:00Z",
+            true,
+        ),
+        (
+            "2017-07-01T00:00:00Z",
+            "month",
+            "2017-08-02T00:00:00Z",
+            true,
+        ),
+        (
+            "2017-02-01T00:00:00Z",
+            "month",
+            "2017-03-03T00:00:00Z",
+            false,
+        ),
     ] {
         for order in [false, true] {
             let mut reports = vec![

@@ -562,7 +562,7 @@ fn spans_within(
     latest: Timestamp,
     coarsest: TimePrecision,
 ) -> bool {
-    let allowed = precision.link_window_ms().max(coarsest.link_window_ms());
+    let allowed = allowed_span(precision, coarsest);
     // A range stored before this rule may span more than a window: a report inside it
     // widens nothing and still links.
     (earliest <= lo && hi <= latest)
@@ -571,6 +571,20 @@ fn spans_within(
             .millis()
             .saturating_sub(earliest.min(lo).millis())
             <= allowed
+}
+
+/// The longest span two times at these precisions may make together: the wider precision's
+/// window. A month's window runs 31 days from the month's first day, where its time is held,
+/// so a local date of the next month's first day and a half (which [`fits_time`] lets a
+/// month hold) would fall outside it after a 31-day month only: a month's span has that slack
+/// too, and the calendar months bound the rest.
+fn allowed_span(a: TimePrecision, b: TimePrecision) -> i64 {
+    let window = a.link_window_ms().max(b.link_window_ms());
+    if a == TimePrecision::Month || b == TimePrecision::Month {
+        window + TimePrecision::Day.link_window_ms()
+    } else {
+        window
+    }
 }
 
 /// Whether a report's time fits an incident's beyond [`within_window`], which spans all its
@@ -683,7 +697,7 @@ pub fn compatible(a: &Profile, b: &Profile) -> bool {
         return false;
     }
     // As for a report: the merged incident may span at most the wider window.
-    let allowed = a.coarsest.link_window_ms().max(b.coarsest.link_window_ms());
+    let allowed = allowed_span(a.coarsest, b.coarsest);
     let span = a
         .latest
         .max(b.latest)

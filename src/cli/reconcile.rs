@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use reckon::core::actors::ActorNames;
 use reckon::core::gazetteer::Gazetteer;
 use reckon::core::latest::Latest;
 use reckon::core::registry::SourceRegistry;
@@ -31,6 +32,9 @@ pub struct Args {
     /// JSON file of standard place names and their aliases (a gazetteer).
     #[arg(long, env = "RECKON_PLACES")]
     places: Option<PathBuf>,
+    /// JSON file of actors' ids and their aliases (an actor table).
+    #[arg(long, env = "RECKON_ACTORS")]
+    actors: Option<PathBuf>,
 }
 
 /// Loads the source registry named on the command line, or an empty one.
@@ -60,17 +64,34 @@ pub fn load_places(path: Option<&PathBuf>) -> Result<Arc<Gazetteer>> {
     }
 }
 
+/// Loads the actor table named on the command line, or an empty one.
+pub fn load_actors(path: Option<&PathBuf>) -> Result<Arc<ActorNames>> {
+    match path {
+        None => Ok(Arc::default()),
+        Some(p) => {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("reading actor table {}", p.display()))?;
+            ActorNames::from_json(&bytes)
+                .map(Arc::new)
+                .with_context(|| format!("parsing actor table {}", p.display()))
+        }
+    }
+}
+
 /// Runs the command. Exit code 2 when some lines were rejected (each is reported on stderr).
 pub fn run(args: Args) -> Result<ExitCode> {
     let registry = load_registry(args.sources.as_ref())?;
     let places = load_places(args.places.as_ref())?;
+    let actors = load_actors(args.actors.as_ref())?;
     let mut input: Box<dyn Read> = if args.input == "-" {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&args.input).with_context(|| format!("opening {}", args.input))?)
     };
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut engine = Engine::new(registry).with_places(places);
+    let mut engine = Engine::new(registry)
+        .with_places(places)
+        .with_actors(actors);
     // With --final, the latest update of each incident, its view rendered once at the end.
     let mut latest = Latest::default();
     let mut rejected = 0usize;

@@ -22,7 +22,7 @@ use reckon::core::update::{Digest, MergeNotice, Update};
 use reckon::wire::{self, json, ContentType, DecodeError, CONTENT_TYPE_HEADER};
 
 use super::feed::{Progress, WireFormat};
-use super::reconcile::{load_places, load_registry};
+use super::reconcile::{load_actors, load_places, load_registry};
 use super::subscribe::{content_type, decode_record_update};
 
 /// Arguments of `reckon replay`.
@@ -60,6 +60,9 @@ pub struct Args {
     /// JSON file of standard place names (the processor's `--places`).
     #[arg(long, env = "RECKON_PLACES")]
     places: Option<std::path::PathBuf>,
+    /// JSON file of actors' ids and their aliases (the processor's `--actors`).
+    #[arg(long, env = "RECKON_ACTORS")]
+    actors: Option<std::path::PathBuf>,
     /// How long the cluster may take to answer, and the longest wait for a message before the
     /// end of a partition, in milliseconds.
     #[arg(long, default_value_t = 30_000, env = "RECKON_REPLAY_TIMEOUT_MS")]
@@ -119,6 +122,7 @@ fn rebuild(
 ) -> Result<Rebuilt> {
     let registry = load_registry(args.sources.as_ref())?;
     let places = load_places(args.places.as_ref())?;
+    let actors = load_actors(args.actors.as_ref())?;
     let topic = &args.kafka.topics.reports_topic;
     let mut reader = TopicReader::open(&args.kafka.client_config(), topic, args.from, timeout)
         .with_context(|| format!("reading {topic} from {}", args.kafka.brokers))?;
@@ -128,7 +132,9 @@ fn rebuild(
     };
     // Per partition, its engine and, when nothing is published, the latest update of each of
     // its incidents, whose views are rendered once at the end instead of at every update.
-    let mut engines = Rebuild::new(registry).with_places(places);
+    let mut engines = Rebuild::new(registry)
+        .with_places(places)
+        .with_actors(actors);
     let mut progress = Progress::new("replay", Some(reader.backlog()));
     let mut publish_error: Option<anyhow::Error> = None;
     read_to_end(&mut reader, timeout, &mut progress, |rec, progress| {

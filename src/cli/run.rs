@@ -16,7 +16,7 @@ use reckon::adapters::kafka::{ensure_topics, KafkaArgs, TopicLayout};
 use reckon::runtime::ReadModel;
 use reckon::wire::ContentType;
 
-use super::reconcile::{load_places, load_registry};
+use super::reconcile::{load_actors, load_places, load_registry};
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +68,9 @@ pub struct Args {
     /// be given the same file.
     #[arg(long, env = "RECKON_PLACES")]
     places: Option<PathBuf>,
+    /// JSON file of actors' ids and their aliases (an actor table).
+    #[arg(long, env = "RECKON_ACTORS")]
+    actors: Option<PathBuf>,
     /// Longest time between commit cycles (flush, changelog checkpoint, offsets).
     #[arg(long, env = "RECKON_COMMIT_INTERVAL_MS", default_value_t = 100)]
     commit_interval_ms: u64,
@@ -161,6 +164,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     init_logging(args.log_format, "info");
     let registry = load_registry(args.sources.as_ref())?;
     let places = load_places(args.places.as_ref())?;
+    let actors = load_actors(args.actors.as_ref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -214,6 +218,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     config.output_format = args.output_format.into();
     config.registry = registry;
     config.places = places;
+    config.actors = actors;
     config.commit_interval = Duration::from_millis(args.commit_interval_ms.max(1));
     config.commit_max_records = args.commit_max_records;
     config.exactly_once = args.exactly_once;

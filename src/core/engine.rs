@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 
+use crate::core::actors::ActorNames;
 use crate::core::error::Rejected;
 use crate::core::estimate::{
     all_sections, reconcile, section_hashes, section_hashes_after, view_section_hashes,
@@ -30,6 +31,8 @@ pub struct Engine {
     registry: SourceRegistry,
     /// Standard place names, applied to each report before it is linked.
     places: Arc<Gazetteer>,
+    /// Actors' ids and their aliases, applied to each report before it is applied.
+    actors: Arc<ActorNames>,
     interner: Interner,
     // Boxed: an incident is a few hundred bytes and the list grows by doubling; slack of
     // pointers costs far less than slack of incidents.
@@ -202,6 +205,13 @@ impl Engine {
         self
     }
 
+    /// The engine, writing each report's responsibility claims under the actor ids of
+    /// `actors` before applying it.
+    pub fn with_actors(mut self, actors: Arc<ActorNames>) -> Self {
+        self.actors = actors;
+        self
+    }
+
     /// Rebuilds an engine from stored incident states (in any order).
     pub fn restore(
         registry: SourceRegistry,
@@ -340,16 +350,19 @@ impl Engine {
         self.fold_standard(report, false)
     }
 
-    /// The fold of the report under the gazetteer's standard names, when it knows the
-    /// report's; the updates name the report's own id.
+    /// The fold of the report under the gazetteer's standard names and the actor table's
+    /// ids, when they know the report's; the updates name the report's own id.
     fn fold_standard<'a>(
         &'a mut self,
         report: &'a Report,
         render: bool,
     ) -> Result<Folded<'a>, Rejected> {
         // A report seen before changes nothing, under any names.
-        if !self.places.is_empty() && !self.has_seen(&report.report_id) {
-            if let Some(standard) = standardise(&self.places, &mut self.interner, report) {
+        let standardising = !self.places.is_empty() || !self.actors.is_empty();
+        if standardising && !self.has_seen(&report.report_id) {
+            let placed = standardise(&self.places, &mut self.interner, report);
+            let named = self.actors.standardise(placed.as_ref().unwrap_or(report));
+            if let Some(standard) = named.or(placed) {
                 return self.fold_with(&standard, &report.report_id, render);
             }
         }

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::core::actors::ActorNames;
 use crate::core::engine::{Engine, Folded};
 use crate::core::gazetteer::Gazetteer;
 use crate::core::model::IncidentId;
@@ -64,6 +65,7 @@ impl Latest {
 pub struct Rebuild {
     registry: SourceRegistry,
     places: Arc<Gazetteer>,
+    actors: Arc<ActorNames>,
     partitions: BTreeMap<i32, (Engine, Latest)>,
 }
 
@@ -73,6 +75,7 @@ impl Rebuild {
         Self {
             registry,
             places: Arc::default(),
+            actors: Arc::default(),
             partitions: BTreeMap::new(),
         }
     }
@@ -84,10 +87,19 @@ impl Rebuild {
         self
     }
 
+    /// The rebuild, its engines writing each report's responsibility claims under the actor
+    /// ids of `actors` before applying it.
+    pub fn with_actors(mut self, actors: Arc<ActorNames>) -> Self {
+        self.actors = actors;
+        self
+    }
+
     /// A partition's engine and its latest updates, both empty at its first report.
     pub fn partition(&mut self, partition: i32) -> (&mut Engine, &mut Latest) {
         let (engine, latest) = self.partitions.entry(partition).or_insert_with(|| {
-            let engine = Engine::new(self.registry.clone()).with_places(self.places.clone());
+            let engine = Engine::new(self.registry.clone())
+                .with_places(self.places.clone())
+                .with_actors(self.actors.clone());
             (engine, Latest::default())
         });
         (engine, latest)

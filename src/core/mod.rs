@@ -1,6 +1,7 @@
 //! The pure core: linking, applying a report, estimating. No Kafka, no async runtime, no I/O, no
 //! clock: the same reports in the same order always give the same updates.
 
+pub mod actors;
 pub mod affiliations;
 pub mod engine;
 pub mod error;

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::core::actors::ActorNames;
 use crate::core::gazetteer::Gazetteer;
 use crate::core::model::{IncidentId, ReportId};
 use crate::core::registry::SourceRegistry;
@@ -82,6 +83,13 @@ impl PartitionTask {
     /// linking it.
     pub fn with_places(mut self, places: Arc<Gazetteer>) -> Self {
         self.engine = std::mem::take(&mut self.engine).with_places(places);
+        self
+    }
+
+    /// The task, writing each report's responsibility claims under the actor ids of `actors`
+    /// before applying it.
+    pub fn with_actors(mut self, actors: Arc<ActorNames>) -> Self {
+        self.engine = std::mem::take(&mut self.engine).with_actors(actors);
         self
     }
 
@@ -293,6 +301,36 @@ mod tests {
         assert_eq!(views.len(), 1);
         assert_eq!(views[0].region, "iq/baghdad");
         assert_eq!(views[0].evidence.len(), 2);
+    }
+
+    #[test]
+    fn responsibility_is_applied_under_the_actor_tables_ids() {
+        let actors =
+            ActorNames::from_json(br#"[{"id": "islamic-state", "aliases": ["isis"]}]"#).unwrap();
+        let report = |id: &str, actor: &str| {
+            format!(
+                r#"{{"report_id": "{id}", "publisher": {{"id": "p-{id}"}},
+                    "published_at": "2017-08-14T00:00:00Z",
+                    "incident": {{"occurred_at": "2017-08-13T00:00:00Z",
+                                  "location": {{"country": "IQ", "place": "Karrada"}}}},
+                    "claims": [{{"claimant": {{"id": "c-{id}", "kind": "government"}},
+                                "kind": "responsibility", "actor": "{actor}",
+                                "stance": "attributed"}}]}}"#
+            )
+        };
+        let lines = [report("a", "islamic-state"), report("b", "ISIS")];
+        let mut plain = task();
+        let mut t = task().with_actors(Arc::new(actors));
+        for (i, line) in lines.iter().enumerate() {
+            updates(plain.process(i as i64, Some(line.as_bytes()), None));
+            updates(t.process(i as i64, Some(line.as_bytes()), None));
+        }
+        assert!(plain.engine().views()[0].responsibility.contested);
+        let views = t.engine().views();
+        let r = &views[0].responsibility;
+        assert!(!r.contested);
+        assert_eq!(r.actors.len(), 1);
+        assert_eq!(r.actors[0].attributed_by.len(), 2);
     }
 
     #[test]

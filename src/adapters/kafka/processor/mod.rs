@@ -42,6 +42,7 @@ use super::config::KafkaArgs;
 use super::output::{OutputError, Outputs, SourceRecord};
 use super::restore::{restore_partitions, RestoreError};
 use crate::adapters::metrics as m;
+use crate::core::actors::ActorNames;
 use crate::core::gazetteer::Gazetteer;
 use crate::core::registry::SourceRegistry;
 use crate::runtime::changelog::ChangelogError;
@@ -65,6 +66,8 @@ pub struct ProcessorConfig {
     pub registry: SourceRegistry,
     /// Standard place names and their aliases (empty: reports keep the names they give).
     pub places: Arc<Gazetteer>,
+    /// Actors' ids and their aliases (empty: responsibility is per id as reports give it).
+    pub actors: Arc<ActorNames>,
     /// The longest time between commit cycles.
     pub commit_interval: Duration,
     /// The most records between commit cycles.
@@ -94,6 +97,7 @@ impl ProcessorConfig {
             output_format: ContentType::Json,
             registry: SourceRegistry::default(),
             places: Arc::default(),
+            actors: Arc::default(),
             commit_interval: Duration::from_millis(100),
             commit_max_records: 1000,
             exactly_once: false,

@@ -353,7 +353,8 @@ impl Worker {
                 );
             }
             let task = PartitionTask::restore(p, self.config.registry.clone(), r)
-                .with_places(self.config.places.clone());
+                .with_places(self.config.places.clone())
+                .with_actors(self.config.actors.clone());
             if let Some(rm) = &self.config.read_model {
                 rm.restored(p, task.engine().current_updates());
             }

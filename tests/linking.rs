@@ -559,24 +559,26 @@ fn one_place_at_one_spot_links_though_the_second_level_area_differs() {
         karrada("b", 1, "Rusafa", Some((33.350, 44.423))),
     ]);
     assert_eq!(e.live_incidents(), 2);
-    // Two incidents apart for want of coordinates merge once both have them at one spot and a
-    // report links both.
+    // Two incidents apart for want of coordinates: a report matching both strongly joins the
+    // one it matches best (at its spot), and they cannot merge yet, as `a` has no coordinates
+    // and names another second level.
     let (e, updates) = apply_all(&[
         karrada("a", 0, "Baghdad", None),
         karrada("b", 1, "Rusafa", Some((33.3050, 44.4230))),
         karrada("c", 2, "Baghdad", Some((33.3051, 44.4231))),
     ]);
-    assert_eq!(
-        e.live_incidents(),
-        2,
-        "a has no coordinates when c joins it"
-    );
+    assert_eq!(e.live_incidents(), 2);
     assert!(updates.iter().all(|u| u.merge.is_none()));
+    let last = updates.last().and_then(|u| u.view.as_ref()).unwrap();
+    let ids: Vec<&str> = last.evidence.iter().map(|x| x.report_id.as_str()).collect();
+    assert_eq!(ids, ["b", "c"], "c joins the incident at its spot");
+    // Now that incident also names Baghdad as the second level: the next report matching
+    // both strongly shows they are one.
     let (e, updates) = apply_all(&[
         karrada("a", 0, "Baghdad", None),
         karrada("b", 1, "Rusafa", Some((33.3050, 44.4230))),
         karrada("c", 2, "Baghdad", Some((33.3051, 44.4231))),
-        karrada("d", 3, "Rusafa", Some((33.3052, 44.4232))),
+        karrada("d", 3, "Baghdad", Some((33.3052, 44.4232))),
     ]);
     assert_eq!(e.live_incidents(), 1);
     assert!(updates.iter().any(|u| u.merge.is_some()));
@@ -921,12 +923,14 @@ fn a_merge_that_would_overfill_the_survivor_does_not_happen() {
             &format!("p{i}"),
             1,
             json!({"country": "IQ", "admin1": "Nineveh", "coordinates": {"lat": 36.38, "lon": 42.50}, "precision": "exact"}),
-            json!({"incident": {"event_type": "unknown", "target": "unknown"}}),
+            json!({"incident": {"event_type": "shelling", "target": "military"}}),
         )
     };
+    // The village's incident is opened first and holds fewer reports; the report below
+    // matches the other better (the same kind and target).
     let half = MAX_REPORTS_PER_INCIDENT / 2;
-    let mut reports: Vec<_> = (0..half).map(village).collect();
-    reports.extend((0..MAX_REPORTS_PER_INCIDENT - half).map(point));
+    let mut reports: Vec<_> = (0..half - 1).map(village).collect();
+    reports.extend((0..MAX_REPORTS_PER_INCIDENT - half + 1).map(point));
     let (mut e, _) = apply_all(&reports);
     assert_eq!(e.live_incidents(), 2);
     let both = report(
@@ -941,6 +945,126 @@ fn a_merge_that_would_overfill_the_survivor_does_not_happen() {
     assert_eq!(e.live_incidents(), 2, "the incidents stay apart");
     let mut sizes: Vec<usize> = e.views().iter().map(|v| v.evidence.len()).collect();
     sizes.sort_unstable();
-    // The report joined the earlier-opened incident (the village's).
-    assert_eq!(sizes, vec![MAX_REPORTS_PER_INCIDENT - half, half + 1]);
+    // The report joined the incident it matched best, not the earlier-opened one a merge
+    // would have kept.
+    assert_eq!(sizes, vec![half - 1, MAX_REPORTS_PER_INCIDENT - half + 2]);
+}
+
+#[test]
+fn a_report_that_cannot_merge_two_incidents_joins_the_one_it_matches_best() {
+    // A shooting at a Karrada checkpoint and a car bomb on civilians there, pinned, the same
+    // day: two attacks, which never merge. A hospital's toll pinned 150 m from the car bomb,
+    // naming no kind of attack, matches both strongly (the place and the day; the car bomb
+    // also at its spot), and the ministry's raised toll for the car bomb matches it best of
+    // all. Both join the car bomb, in whichever order the attacks were first reported.
+    let karrada = |at: Option<(f64, f64)>| {
+        let mut loc = json!({"country": "IQ", "admin1": "Baghdad", "place": "Karrada"});
+        if let Some((lat, lon)) = at {
+            loc["coordinates"] = json!({"lat": lat, "lon": lon});
+            loc["precision"] = json!("exact");
+        }
+        loc
+    };
+    let kind = |event_type: &str, target: &str, claims: Value| json!({"incident": {"event_type": event_type, "target": target}, "claims": claims});
+    let killed = |claimant: &str, kind: &str, party: &str, n: u32| {
+        json!([{"claimant": {"id": claimant, "kind": kind}, "kind": "casualties",
+                "party": party, "outcome": "killed", "count": {"qualifier": "exact", "value": n}}])
+    };
+    let shooting = |m| {
+        report(
+            "shooting",
+            m,
+            karrada(None),
+            kind(
+                "shooting",
+                "security_forces",
+                killed("army", "military", "security_forces", 2),
+            ),
+        )
+    };
+    let bomb = |m| {
+        report(
+            "bomb",
+            m,
+            karrada(Some((33.300, 44.420))),
+            kind(
+                "vbied",
+                "civilians",
+                killed("moh", "government", "civilians", 30),
+            ),
+        )
+    };
+    let hospital = report(
+        "hospital",
+        2,
+        karrada(Some((33.301, 44.421))),
+        kind(
+            "unknown",
+            "unknown",
+            killed("hospital", "medical", "civilians", 35),
+        ),
+    );
+    let raised = report(
+        "raised",
+        3,
+        karrada(Some((33.300, 44.420))),
+        kind(
+            "vbied",
+            "civilians",
+            killed("moh", "government", "civilians", 40),
+        ),
+    );
+    // Two incidents a feed named (explicit), never merged: the same toll joins the car bomb.
+    let named = |r: &reckon::core::model::Report, id: &str| {
+        let mut r = r.clone();
+        r.incident.incident_id = Some(reckon::core::model::IncidentId::parse(id).unwrap());
+        r
+    };
+    let (e, _) = apply_all(&[
+        named(&shooting(0), "karrada-checkpoint"),
+        named(&bomb(1), "karrada-bomb"),
+        hospital.clone(),
+    ]);
+    let bomb_view = e
+        .views()
+        .into_iter()
+        .find(|v| v.incident_id.as_str() == "karrada-bomb")
+        .unwrap();
+    let ids: Vec<&str> = bomb_view
+        .evidence
+        .iter()
+        .map(|x| x.report_id.as_str())
+        .collect();
+    assert_eq!(ids, ["bomb", "hospital"]);
+    for first in [[shooting(0), bomb(1)], [bomb(0), shooting(1)]] {
+        let mut all = first.to_vec();
+        all.extend([hospital.clone(), raised.clone()]);
+        let (e, updates) = apply_all(&all);
+        assert!(updates.iter().all(|u| u.merge.is_none()));
+        let figure = |f: &Option<reckon::core::view::Figure>| f.as_ref().map(|f| f.value);
+        // Per incident: its reports, and each estimate's low and high.
+        type Tolls = Vec<(Option<u32>, Option<u32>)>;
+        let mut by_kind: Vec<(Vec<&str>, Tolls)> = Vec::new();
+        let views = e.views();
+        for v in &views {
+            let ids = v.evidence.iter().map(|x| x.report_id.as_str()).collect();
+            let tolls = v
+                .casualties
+                .iter()
+                .map(|c| (figure(&c.low), figure(&c.high)))
+                .collect();
+            by_kind.push((ids, tolls));
+        }
+        by_kind.sort();
+        assert_eq!(
+            by_kind,
+            [
+                (
+                    vec!["bomb", "hospital", "raised"],
+                    vec![(Some(35), Some(40))]
+                ),
+                (vec!["shooting"], vec![(Some(2), Some(2))]),
+            ]
+        );
+    }
 }

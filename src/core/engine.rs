@@ -171,6 +171,8 @@ impl<'a> Folded<'a> {
 struct Placement {
     target: usize,
     absorb: Vec<usize>,
+    /// The incident the report matched best, which it joins when the merge does not happen.
+    best: usize,
 }
 
 /// The report under the gazetteer's names, its names looked up by the keys the interner holds
@@ -382,7 +384,11 @@ impl Engine {
             return Ok(Folded::nothing(self, report_id));
         }
         let features = Features::of(report, &mut self.interner);
-        let Placement { target, mut absorb } = self.place(report, &features);
+        let Placement {
+            mut target,
+            mut absorb,
+            best,
+        } = self.place(report, &features);
         // Only an explicit id can lead outside the report's region: candidates are scored
         // within it.
         let region = &self.incidents[target].profile.region;
@@ -393,19 +399,21 @@ impl Engine {
                 report_region: features.region.to_string(),
             });
         }
-        let held = self.incidents[target].evidence.len();
-        if held >= MAX_REPORTS_PER_INCIDENT {
-            return Err(Rejected::IncidentFull {
-                incident_id: self.incidents[target].id.clone(),
-                limit: MAX_REPORTS_PER_INCIDENT,
-            });
-        }
         let absorbed: usize = absorb
             .iter()
             .map(|i| self.incidents[*i].evidence.len())
             .sum();
-        if held + absorbed >= MAX_REPORTS_PER_INCIDENT {
+        if self.incidents[target].evidence.len() + absorbed >= MAX_REPORTS_PER_INCIDENT {
+            // The merge would leave the survivor too large: it does not happen, and the report
+            // joins the incident it matched best, as when the incidents cannot merge.
             absorb.clear();
+            target = best;
+        }
+        if self.incidents[target].evidence.len() >= MAX_REPORTS_PER_INCIDENT {
+            return Err(Rejected::IncidentFull {
+                incident_id: self.incidents[target].id.clone(),
+                limit: MAX_REPORTS_PER_INCIDENT,
+            });
         }
         let mut touched = Sections::default();
         self.superseded.clear();
@@ -522,7 +530,11 @@ impl Engine {
                 }
             };
             let absorb = self.mergeable(target, scored);
-            return Placement { target, absorb };
+            return Placement {
+                target,
+                absorb,
+                best: target,
+            };
         }
         let best = scored
             .iter()
@@ -538,13 +550,18 @@ impl Engine {
             return Placement {
                 target,
                 absorb: Vec::new(),
+                best: target,
             };
         };
+        // The incidents the report shows to be one: the best, and the strong candidates that
+        // can merge with it. Taking the earliest strong candidate instead sent a report to an
+        // incident it matched less well when the two could not merge (a car bomb's report,
+        // pinned at it, to a shooting at the place that day).
+        let group = self.merge_group(best, scored);
         // Survivor of a merge: the explicit incident if there is one, else the earliest opened.
-        let target = scored
+        let target = group
             .iter()
-            .filter(|(s, _)| *s >= MERGE_THRESHOLD)
-            .map(|(_, i)| *i)
+            .copied()
             .min_by(|a, b| {
                 let (x, y) = (&self.incidents[*a], &self.incidents[*b]);
                 y.explicit
@@ -552,8 +569,53 @@ impl Engine {
                     .then_with(|| x.opened.cmp(&y.opened))
             })
             .unwrap_or(best);
-        let absorb = self.mergeable(target, scored);
-        Placement { target, absorb }
+        let absorb = group
+            .into_iter()
+            .filter(|i| *i != target && !self.incidents[*i].explicit)
+            .collect();
+        Placement {
+            target,
+            absorb,
+            best,
+        }
+    }
+
+    /// The best candidate and, when it is strong, the other strong candidates compatible with
+    /// it and with each other (taken by score, then id), at most one of them explicit: explicit incidents
+    /// are never absorbed, so two cannot merge.
+    fn merge_group(&self, best: usize, scored: &[(i32, usize)]) -> Vec<usize> {
+        let mut group = vec![best];
+        if !scored
+            .iter()
+            .any(|(s, i)| *i == best && *s >= MERGE_THRESHOLD)
+        {
+            return group;
+        }
+        // The strongest first: of two explicit candidates, the one matched better is taken.
+        let mut strong: Vec<(i32, usize)> = scored
+            .iter()
+            .filter(|(s, i)| *s >= MERGE_THRESHOLD && *i != best)
+            .copied()
+            .collect();
+        strong.sort_by(|(s, a), (t, b)| {
+            t.cmp(s)
+                .then_with(|| self.incidents[*a].id.cmp(&self.incidents[*b].id))
+        });
+        let mut explicit = self.incidents[best].explicit;
+        for (_, i) in strong {
+            let cand = &self.incidents[i];
+            if cand.explicit && explicit {
+                continue;
+            }
+            if group
+                .iter()
+                .all(|g| compatible(&self.incidents[*g].profile, &cand.profile))
+            {
+                explicit |= cand.explicit;
+                group.push(i);
+            }
+        }
+        group
     }
 
     /// Strong candidates other than `target` that can be merged into it: not explicit, and

@@ -203,6 +203,40 @@ fn relays_add_provenance_not_corroboration() {
 }
 
 #[test]
+fn a_relay_giving_a_figure_as_its_own_claim_corroborates_nothing() {
+    // The ministry says 12 dead; an aggregator repeats "12 dead" without saying whose figure
+    // it is. Its figure counts in the estimate, but it is no second voice: the incident rests
+    // on the ministry alone, and with a medical source beside it, on the two of them.
+    let ministry = || killed(claimant("ministry", "government"), exact(12));
+    let own = || killed(claimant("aggregator", "relay"), exact(12));
+    let (_, v) = fold(&[
+        report("r1", 0, media("afp"), vec![ministry()]),
+        report("r2", 1, claimant("aggregator", "relay"), vec![own()]),
+    ]);
+    let e = civilians_killed(&v);
+    assert_eq!(lbh(e), (12, 12, 12));
+    assert_eq!(e.claims.len(), 2);
+    assert_eq!(v.grade, Grade::Weak, "the ministry's word alone");
+    // The aggregator alone: its figure stands, confirmed by no one.
+    let (_, v) = fold(&[report(
+        "r2",
+        1,
+        claimant("aggregator", "relay"),
+        vec![own()],
+    )]);
+    assert!(!civilians_killed(&v).confirmed);
+    assert_eq!(v.grade, Grade::Weak);
+    // A hospital besides the ministry: two voices, one an authority.
+    let hospital = killed(claimant("hospital", "medical"), exact(12));
+    let (_, v) = fold(&[
+        report("r1", 0, media("afp"), vec![ministry()]),
+        report("r2", 1, claimant("aggregator", "relay"), vec![own()]),
+        report("r3", 2, media("bbc"), vec![hospital]),
+    ]);
+    assert_eq!(v.grade, Grade::Confirmed);
+}
+
+#[test]
 fn affiliated_sources_count_once() {
     let (_, v) = fold(&[report(
         "r1",

@@ -132,7 +132,7 @@ pub struct CasualtyEstimate {
     pub high: Option<Figure>,
     /// Independent claimants behind the estimate.
     pub claimants: u32,
-    /// Whether a non-party source gives a figure.
+    /// Whether a non-party source other than a relay gives a figure.
     pub confirmed: bool,
     /// Whether every claim is a party claim.
     pub party_claims_only: bool,
@@ -212,7 +212,8 @@ pub struct ResponsibilityView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
-    /// Two or more independent non-party claimants, one of them an authority, nothing contested.
+    /// Two or more independent non-party claimants (relays not counted), one of them an authority,
+    /// nothing contested.
     Confirmed,
     /// Two or more independent non-party claimants, nothing contested.
     Fair,

@@ -114,7 +114,7 @@ pub fn estimate(party: Party, outcome: Harm, claims: &[&Resolved<'_>]) -> Casual
         best,
         high,
         claimants: independent_count(claims.iter().copied()),
-        confirmed: !non_party.is_empty(),
+        confirmed: non_party.iter().any(|(c, _)| c.corroborates()),
         party_claims_only: !claims.is_empty() && claims.iter().all(|c| c.is_party()),
         disputed,
         claims: claims

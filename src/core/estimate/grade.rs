@@ -37,7 +37,7 @@ pub fn grade(claims: &[Resolved<'_>], contested: bool) -> (Grade, u32) {
 }
 
 /// What the grade is computed from: the incident's independence groups, how many hold a
-/// non-party claimant, whether a non-party authority speaks, and whether a categorical field
+/// claimant that corroborates (not a party, not a relay), whether a non-party authority speaks, and whether a categorical field
 /// is contested. The engine keeps one per incident, so that a report whose claims are all new
 /// and come from groups surely new to the incident grades it without reading every claim
 /// ([`GradeTally::with_new`]). A cache of what the claims give: it takes no part in equality.
@@ -48,7 +48,7 @@ pub struct GradeTally {
     roots: u64,
     /// Independence groups.
     groups: u32,
-    /// Groups in which a non-party claimant speaks.
+    /// Groups in which a claimant that corroborates speaks (not a party, not a relay).
     voiced: u32,
     /// Whether a non-party authority speaks.
     authority: bool,
@@ -97,14 +97,14 @@ impl GradeTally {
                 groups.push((root, false));
                 groups.len() - 1
             });
-            if !c.is_party() {
+            if c.corroborates() {
                 groups[i].1 = true;
                 tally.authority |= c.kind.is_authority();
             }
             last = i;
         }
         tally.groups = u32::try_from(groups.len()).unwrap_or(u32::MAX);
-        let voiced = groups.iter().filter(|(_, non_party)| *non_party).count();
+        let voiced = groups.iter().filter(|(_, voiced)| *voiced).count();
         tally.voiced = u32::try_from(voiced).unwrap_or(u32::MAX);
         tally
     }
@@ -154,10 +154,10 @@ impl GradeTally {
         let mut opened: SmallVec<[(&SourceId, bool); 4]> = SmallVec::new();
         for c in added.filter(|c| !c.assertion.is_retraction()) {
             let root = c.root();
-            let non_party = !c.is_party();
+            let voices = c.corroborates();
             match opened.iter_mut().find(|(r, _)| *r == root) {
                 Some((_, voiced)) => {
-                    if non_party && !*voiced {
+                    if voices && !*voiced {
                         *voiced = true;
                         self.voiced += 1;
                     }
@@ -169,11 +169,11 @@ impl GradeTally {
                     }
                     self.roots |= bit;
                     self.groups += 1;
-                    self.voiced += u32::from(non_party);
-                    opened.push((root, non_party));
+                    self.voiced += u32::from(voices);
+                    opened.push((root, voices));
                 }
             }
-            if non_party {
+            if voices {
                 self.authority |= c.kind.is_authority();
             }
         }

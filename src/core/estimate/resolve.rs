@@ -28,6 +28,11 @@ impl<'a> Resolved<'a> {
         self.kind.is_party()
     }
 
+    /// Whether this claim corroborates ([`crate::core::model::SourceKind::corroborates`]).
+    pub fn corroborates(&self) -> bool {
+        self.kind.corroborates()
+    }
+
     /// The claimant's independence group: its affiliation if it has one.
     pub fn root(&self) -> &'a SourceId {
         self.root

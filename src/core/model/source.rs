@@ -70,6 +70,13 @@ impl SourceKind {
         matches!(self, Self::Perpetrator | Self::PerpetratorMedia)
     }
 
+    /// Whether claims by this kind corroborate: not a party's, and not a relay's (a relay
+    /// repeats others' statements; giving a figure as its own, it names no source, and adds
+    /// provenance, not a voice).
+    pub fn corroborates(self) -> bool {
+        !self.is_party() && self != Self::Relay
+    }
+
     /// Whether this kind is an authority whose statement, corroborated, can confirm an incident.
     pub fn is_authority(self) -> bool {
         matches!(

@@ -401,6 +401,57 @@ fn a_state_stored_before_incidents_kept_affiliations_keeps_its_groups() {
 }
 
 #[test]
+fn a_claimant_one_report_calls_a_party_is_a_party_in_the_others() {
+    // The Islamic State claims 50 dead as the perpetrator; the ministry says 10; a later
+    // report gives the Islamic State's 60, or its agency's (said to speak for it), without
+    // their kind. Their figures stay party claims, in any order: nothing non-party but the
+    // ministry speaks, and the incident rests on its word.
+    let is = |kind: &str| claimant("islamic-state", kind);
+    let amaq = json!({"id": "amaq", "affiliated_with": "islamic-state"});
+    for later in [killed(is("unknown"), exact(60)), killed(amaq, exact(60))] {
+        let reports = [
+            report(
+                "r1",
+                0,
+                media("a"),
+                vec![killed(is("perpetrator"), exact(50))],
+            ),
+            report(
+                "r2",
+                1,
+                media("b"),
+                vec![killed(claimant("ministry", "government"), exact(10))],
+            ),
+            report("r3", 2, media("c"), vec![later.clone()]),
+        ];
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let (_, v) = fold(&order.map(|i| reports[i].clone()));
+            let e = civilians_killed(&v);
+            assert_eq!(lbh(e), (10, 10, 60), "{order:?}");
+            assert!(e.high.as_ref().unwrap().party_claims_only, "{order:?}");
+            assert!(
+                e.claims
+                    .iter()
+                    .all(|c| c.party_claim == (c.claimant.as_str() != "ministry")),
+                "{order:?}: {e:#?}"
+            );
+            assert_eq!(v.grade, Grade::Weak, "{order:?}");
+        }
+    }
+    // A kind the registry fixes is the operator's word: not overridden.
+    let registry =
+        SourceRegistry::from_json(r#"[{"id":"islamic-state","kind":"government"}]"#).unwrap();
+    let mut engine = Engine::new(registry);
+    engine.apply(&report(
+        "r1",
+        0,
+        media("a"),
+        vec![killed(is("perpetrator"), exact(50))],
+    ));
+    assert!(!civilians_killed(&engine.views()[0]).party_claims_only);
+}
+
+#[test]
 fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
     // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
     // group's own statement is its figure, whichever id sorts first.

@@ -24,8 +24,10 @@ const PUBLISHERS: [(&str, SourceKind); 3] = [
     ("wire-agency", SourceKind::IndependentMedia),
 ];
 /// Claimants; the news agency speaks for the ministry, which some reports say and some leave
-/// out, so its group in an incident comes from whichever report gave it.
-const CLAIMANTS: [(&str, SourceKind, Option<&str>); 8] = [
+/// out, so its group in an incident comes from whichever report gave it. Likewise some reports
+/// leave out that the armed group and its media are parties, which others say, and a relay
+/// gives figures as its own.
+const CLAIMANTS: [(&str, SourceKind, Option<&str>); 11] = [
     ("police", SourceKind::SecurityService, None),
     ("hospital", SourceKind::Medical, None),
     ("witness", SourceKind::Witness, None),
@@ -38,6 +40,13 @@ const CLAIMANTS: [(&str, SourceKind, Option<&str>); 8] = [
     ),
     ("agency", SourceKind::IndependentMedia, Some("ministry")),
     ("agency", SourceKind::IndependentMedia, None),
+    ("armed-group", SourceKind::Unknown, None),
+    (
+        "armed-group-media",
+        SourceKind::Unknown,
+        Some("armed-group"),
+    ),
+    ("relay-one", SourceKind::Relay, None),
 ];
 
 fn source(id: &str, kind: SourceKind, affiliated: Option<&str>) -> Source {

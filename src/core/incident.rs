@@ -14,6 +14,7 @@ use crate::core::link::{Features, Profile};
 use crate::core::model::{
     Assertion, Claim, FieldRef, IncidentId, Report, ReportId, Source, SourceId, Timestamp,
 };
+use crate::core::parties::Parties;
 use crate::core::update::{Digest, Section, Sections};
 use crate::core::view::Evidence;
 
@@ -140,6 +141,10 @@ pub struct Incident {
     /// claimant's, whichever report gave it.
     #[serde(default, skip_serializing_if = "Affiliations::is_empty")]
     pub affiliations: Affiliations,
+    /// The claimants its reports called parties: their claims, and their groups', are party
+    /// claims whichever report called them so.
+    #[serde(default, skip_serializing_if = "Parties::is_empty")]
+    pub parties: Parties,
 }
 
 impl Incident {
@@ -157,6 +162,7 @@ impl Incident {
             grade: GradeTally::default(),
             absorbed_into: None,
             affiliations: Affiliations::default(),
+            parties: Parties::default(),
         }
     }
 
@@ -192,11 +198,15 @@ impl Incident {
         }) {
             touched.insert(Section::Evidence);
         }
-        // Affiliations are learnt from every claim, kept or not, so that a claimant's group
-        // does not depend on which of its statements stand.
+        // Affiliations and parties are learnt from every claim, kept or not, so that a
+        // claimant's group and party status do not depend on which of its statements stand.
         let mut learnt = false;
+        let mut named_party = false;
         for claim in &report.claims {
             let c = &claim.claimant;
+            if self.parties.would_learn(c) {
+                named_party |= self.parties.learn(&interner.source_id(&c.id));
+            }
             if let Some(a) = c
                 .affiliated_with
                 .as_ref()
@@ -207,8 +217,11 @@ impl Incident {
                 learnt |= self.affiliations.learn(&id, &a);
             }
         }
-        // A new link may move any source of its group (a chain learnt from its far end).
-        let regrouped = learnt && self.regroup(interner);
+        // A new link may move any source of its group (a chain learnt from its far end). A
+        // claimant newly called a party may make earlier claims party claims: its own, or its
+        // group's (which the registry may widen, so any earlier claim not already a party's).
+        let regrouped = (learnt && self.regroup(interner))
+            || (named_party && self.claims.iter().any(|r| !r.claimant.kind.is_party()));
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
         let mut last: Option<usize> = None;
@@ -359,6 +372,10 @@ impl Incident {
             if let Some(a) = &r.claimant.affiliated_with {
                 self.affiliations.learn(&r.claimant.id, a);
             }
+            // Likewise the parties, which its records name by kind.
+            if self.parties.would_learn(&r.claimant) {
+                self.parties.learn(&r.claimant.id);
+            }
         }
         self.compact();
     }
@@ -375,6 +392,9 @@ impl Incident {
         // Each side's claimants take the affiliations the other's reports gave.
         for (claimant, affiliation) in std::mem::take(&mut other.affiliations).iter() {
             self.affiliations.learn(claimant, affiliation);
+        }
+        for party in std::mem::take(&mut other.parties).ids() {
+            self.parties.learn(party);
         }
         self.regroup(interner);
         if other.opened < self.opened {

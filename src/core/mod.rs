@@ -13,6 +13,7 @@ pub mod latest;
 pub mod limits;
 pub mod link;
 pub mod model;
+pub mod parties;
 pub mod registry;
 pub mod update;
 pub mod view;

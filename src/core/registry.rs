@@ -209,23 +209,48 @@ impl SourceRegistry {
         } else {
             self.entries.get(&source.id)
         };
-        let kind = entry.and_then(|e| e.kind).unwrap_or(source.kind);
-        // The registered affiliation, else the report's; either is followed through the
-        // registry, so a source affiliated with a registered affiliate joins its group.
-        let affiliation = entry
-            .and_then(|e| e.affiliated_with.as_ref())
-            .or(source.affiliated_with.as_ref());
+        let fixed = entry.and_then(|e| e.kind);
+        let kind = fixed.unwrap_or(source.kind);
         Resolution {
             kind,
-            root: match affiliation {
-                None => &source.id,
-                Some(a) if self.roots.is_empty() => a,
-                Some(a) => self.roots.get(a).unwrap_or(a),
-            },
+            kind_fixed: fixed.is_some(),
+            root: self.root_of(&source.id, source.affiliated_with.as_ref()),
             credibility: entry
                 .and_then(|e| e.credibility)
                 .unwrap_or_else(|| kind.default_credibility()),
         }
+    }
+}
+
+impl SourceRegistry {
+    /// The independence group of a source a report gives `affiliation`: the registered
+    /// affiliation, else the report's, followed through the registry (a source affiliated
+    /// with a registered affiliate joins its group), else its own id.
+    pub fn root_of<'a>(
+        &'a self,
+        id: &'a SourceId,
+        affiliation: Option<&'a SourceId>,
+    ) -> &'a SourceId {
+        let registered = if self.entries.is_empty() {
+            None
+        } else {
+            self.entries
+                .get(id)
+                .and_then(|e| e.affiliated_with.as_ref())
+        };
+        match registered.or(affiliation) {
+            None => id,
+            Some(a) if self.roots.is_empty() => a,
+            Some(a) => self.roots.get(a).unwrap_or(a),
+        }
+    }
+
+    /// The kind the registry fixes for a source, if it does.
+    pub fn fixed_kind(&self, id: &SourceId) -> Option<SourceKind> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        self.entries.get(id).and_then(|e| e.kind)
     }
 }
 
@@ -258,6 +283,8 @@ fn roots(entries: &BTreeMap<SourceId, RegisteredSource>) -> BTreeMap<SourceId, S
 pub struct Resolution<'a> {
     /// Its kind.
     pub kind: SourceKind,
+    /// Whether the registry fixed the kind (else it is what the report said).
+    pub kind_fixed: bool,
     /// Its independence group: its affiliation if it has one, else its own id.
     pub root: &'a SourceId,
     /// Its credibility in percent.

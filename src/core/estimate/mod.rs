@@ -231,11 +231,12 @@ impl ReportChange<'_> {
         incident: &'a Incident,
         registry: &'a SourceRegistry,
     ) -> impl Iterator<Item = Resolved<'a>> {
+        let parties = resolve::PartyRule::of(incident, registry);
         incident
             .claims
             .iter()
             .filter(|r| r.report_id.same_copy(self.report_id))
-            .map(|r| resolve::one(r, registry))
+            .map(move |r| resolve::one(r, registry, &parties))
     }
 }
 
@@ -253,6 +254,7 @@ fn casualty_digest_after(
     let is_section = |a: &Assertion| matches!(a, Assertion::Casualties { party: p, outcome: o, .. } if *p == party && *o == harm);
     let mut sum = before.unwrap_or_else(|| casualty_seed(registry.fingerprint()));
     let mut any = false;
+    let parties = resolve::PartyRule::of(incident, registry);
     // Casualty claims come first in the incident's claims (sorted by kind of field).
     for r in incident
         .claims
@@ -263,7 +265,7 @@ fn casualty_digest_after(
         any = true;
         // The report's own claims hold its very copy of the id.
         if r.report_id.same_copy(change.report_id) {
-            let added = resolved_entry_hash(&resolve::one(r, registry)).unwrap_or(0);
+            let added = resolved_entry_hash(&resolve::one(r, registry, &parties)).unwrap_or(0);
             sum = sum.wrapping_add(added);
         }
     }
@@ -272,7 +274,7 @@ fn casualty_digest_after(
         .iter()
         .filter(|r| is_section(&r.assertion))
     {
-        let gone = resolved_entry_hash(&resolve::one(r, registry)).unwrap_or(0);
+        let gone = resolved_entry_hash(&resolve::one(r, registry, &parties)).unwrap_or(0);
         sum = sum.wrapping_sub(gone);
     }
     any.then_some(sum)

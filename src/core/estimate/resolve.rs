@@ -5,6 +5,8 @@ use smallvec::SmallVec;
 
 use crate::core::incident::{ClaimRecord, Incident};
 use crate::core::model::{Assertion, SourceId, SourceKind};
+#[cfg(doc)]
+use crate::core::parties::Parties;
 use crate::core::registry::SourceRegistry;
 
 /// A standing claim with its claimant resolved through the registry. Everything is borrowed
@@ -16,6 +18,9 @@ pub struct Resolved<'a> {
     pub assertion: &'a Assertion,
     /// The claimant's kind, after the registry.
     pub kind: SourceKind,
+    /// Whether its claims are party claims: by its kind, or because a claim of the incident
+    /// called it or a source of its group a party ([`Parties`]).
+    party: bool,
     /// The claimant's independence group, after the registry.
     root: &'a SourceId,
     /// The claimant's credibility in percent.
@@ -25,12 +30,13 @@ pub struct Resolved<'a> {
 impl<'a> Resolved<'a> {
     /// Whether this is a party claim.
     pub fn is_party(&self) -> bool {
-        self.kind.is_party()
+        self.party
     }
 
-    /// Whether this claim corroborates ([`crate::core::model::SourceKind::corroborates`]).
+    /// Whether this claim corroborates: not a party's, and not a relay's
+    /// ([`crate::core::model::SourceKind::corroborates`]).
     pub fn corroborates(&self) -> bool {
-        self.kind.corroborates()
+        !self.party && self.kind.corroborates()
     }
 
     /// The claimant's independence group: its affiliation if it has one.
@@ -91,13 +97,53 @@ impl<'a> Claims<'a> {
     }
 }
 
+/// Who speaks for a party in an incident, beyond the kind each claim gives its claimant: the
+/// claimants any claim of the incident called a party, and every source of their groups (Amaq,
+/// said to speak for the Islamic State, when a report called the Islamic State the
+/// perpetrator). A kind the registry fixes is not overridden: the registry is where an
+/// operator settles what a source is.
+#[derive(Default)]
+pub struct PartyRule<'a> {
+    ids: &'a [SourceId],
+    roots: SmallVec<[&'a SourceId; 2]>,
+}
+
+impl<'a> PartyRule<'a> {
+    /// The rule of an incident under a registry.
+    pub fn of(incident: &'a Incident, registry: &'a SourceRegistry) -> Self {
+        let ids = incident.parties.ids();
+        if ids.is_empty() {
+            return Self::default();
+        }
+        let roots = ids
+            .iter()
+            .filter(|p| registry.fixed_kind(p).is_none_or(SourceKind::is_party))
+            .map(|p| registry.root_of(p, incident.affiliations.group_of(p)))
+            .collect();
+        Self { ids, roots }
+    }
+
+    /// Whether a claimant of this group is a party by the rule.
+    fn covers(&self, claimant: &SourceId, root: &SourceId) -> bool {
+        !self.roots.is_empty()
+            && (self.roots.contains(&root) || self.ids.binary_search(claimant).is_ok())
+    }
+}
+
 /// Resolves one statement.
-pub fn one<'a>(record: &'a ClaimRecord, registry: &'a SourceRegistry) -> Resolved<'a> {
+pub fn one<'a>(
+    record: &'a ClaimRecord,
+    registry: &'a SourceRegistry,
+    parties: &PartyRule<'_>,
+) -> Resolved<'a> {
     let source = registry.resolve(&record.claimant);
+    let party = source.kind.is_party()
+        || (!source.kind_fixed && parties.covers(&record.claimant.id, source.root));
     Resolved {
         record,
         assertion: &record.assertion,
         kind: source.kind,
+        party,
         root: source.root,
         credibility: source.credibility,
     }
@@ -106,7 +152,11 @@ pub fn one<'a>(record: &'a ClaimRecord, registry: &'a SourceRegistry) -> Resolve
 /// Resolves every standing claim of an incident, grouped as [`Claims`] describes: the
 /// incident keeps its claims sorted by kind of field, so each group is one run.
 pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
-    resolve_from(&incident.claims, registry)
+    resolve_from(
+        &incident.claims,
+        registry,
+        &PartyRule::of(incident, registry),
+    )
 }
 
 /// [`resolve`] without the casualty counts: responsibility, cause and outcome alone, for
@@ -117,10 +167,18 @@ pub fn resolve_categorical<'a>(incident: &'a Incident, registry: &'a SourceRegis
     let first = incident
         .claims
         .partition_point(|r| r.assertion.field_ref().kind() == 0);
-    resolve_from(&incident.claims[first..], registry)
+    resolve_from(
+        &incident.claims[first..],
+        registry,
+        &PartyRule::of(incident, registry),
+    )
 }
 
-fn resolve_from<'a>(records: &'a [ClaimRecord], registry: &'a SourceRegistry) -> Claims<'a> {
+fn resolve_from<'a>(
+    records: &'a [ClaimRecord],
+    registry: &'a SourceRegistry,
+    parties: &PartyRule<'_>,
+) -> Claims<'a> {
     // Sized once: a filtered iterator would grow the list several times.
     let mut all = Vec::with_capacity(records.len());
     // `starts[k]` is where group `k + 1` starts: set at its first claim or at the first of a
@@ -133,7 +191,7 @@ fn resolve_from<'a>(records: &'a [ClaimRecord], registry: &'a SourceRegistry) ->
                 *s = all.len();
             }
         }
-        all.push(one(record, registry));
+        all.push(one(record, registry, parties));
     }
     for s in &mut starts {
         if *s == usize::MAX {

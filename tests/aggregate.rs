@@ -452,6 +452,49 @@ fn a_claimant_one_report_calls_a_party_is_a_party_in_the_others() {
 }
 
 #[test]
+fn a_foiled_and_an_attempted_attack_do_not_contest_the_outcome() {
+    let outcome = |id: &str, kind: &str, outcome: &str| json!({"claimant": claimant(id, kind), "kind": "outcome", "outcome": outcome});
+    // The ministry says the attack was foiled, the army that it was attempted: both say it was
+    // not carried out. The heavier or first-ranked value leads; nothing is contested.
+    let (_, v) = fold(&[
+        report(
+            "r1",
+            0,
+            media("a"),
+            vec![outcome("ministry", "government", "foiled")],
+        ),
+        report(
+            "r2",
+            1,
+            media("b"),
+            vec![outcome("army", "military", "attempted")],
+        ),
+    ]);
+    assert!(!v.outcome.contested, "{:#?}", v.outcome);
+    assert_eq!(v.outcome.alternatives.len(), 2);
+    assert_ne!(v.grade, Grade::Contested);
+    // Carried out against either is a contest, as at the Karbala checkpoint.
+    for failed in ["foiled", "attempted"] {
+        let (_, v) = fold(&[
+            report(
+                "r1",
+                0,
+                media("a"),
+                vec![outcome("ministry", "government", failed)],
+            ),
+            report(
+                "r2",
+                1,
+                media("b"),
+                vec![outcome("witness", "witness", "carried_out")],
+            ),
+        ]);
+        assert!(v.outcome.contested, "{failed}");
+        assert_eq!(v.grade, Grade::Contested, "{failed}");
+    }
+}
+
+#[test]
 fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
     // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
     // group's own statement is its figure, whichever id sorts first.

@@ -39,9 +39,9 @@ struct Ranking<T> {
     contested: bool,
 }
 
-fn rank_values<'a, T: Ord + Copy>(
+fn rank_values<'a, T: Ord + Copy, K: PartialEq>(
     items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
-    competes: impl Fn(T) -> bool,
+    competes: impl Fn(T) -> Option<K>,
 ) -> Ranking<T> {
     let mut values: SmallVec<[RankedValue<T>; 4]> = SmallVec::new();
     for (_, v) in items.clone() {
@@ -59,10 +59,10 @@ fn rank_values<'a, T: Ord + Copy>(
     values.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.value.cmp(&b.value)));
     let leading = values
         .iter()
-        .find(|r| competes(r.value))
+        .find(|r| competes(r.value).is_some())
         .or(values.first())
         .map(|r| r.value);
-    let contested = two_or_more(values.iter().map(|r| r.value).filter(|v| competes(*v)));
+    let contested = two_or_more(values.iter().filter_map(|r| competes(r.value)));
     Ranking {
         values,
         leading,
@@ -70,11 +70,13 @@ fn rank_values<'a, T: Ord + Copy>(
     }
 }
 
-/// Reconciles one categorical field. `competes` says whether a value is an assertion that
-/// competes with others (a cause "under investigation" does not).
-pub fn categorical<'a, T: Ord + Copy>(
+/// Reconciles one categorical field. `competes` gives what a value says that may compete with
+/// other values: `None` for a value that asserts nothing (a cause "under investigation"), and
+/// one answer for values that say the same thing competing values would deny (a *foiled* and
+/// an *attempted* attack were both not carried out). Two different answers contest the field.
+pub fn categorical<'a, T: Ord + Copy, K: PartialEq>(
     items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
-    competes: impl Fn(T) -> bool,
+    competes: impl Fn(T) -> Option<K>,
 ) -> CategoricalView<T> {
     let ranking = rank_values(items.clone(), competes);
     CategoricalView {
@@ -98,9 +100,9 @@ pub fn categorical<'a, T: Ord + Copy>(
 /// touches it, and building the view costs several allocations. Items must come sorted by
 /// claimant, one per claimant, as the incident keeps its claims (checked in debug builds:
 /// checking it always would read every claimant's id once more).
-pub fn categorical_digest<'a, T: Ord + Copy + Hash>(
+pub fn categorical_digest<'a, T: Ord + Copy + Hash, K: PartialEq>(
     items: impl Iterator<Item = (&'a Resolved<'a>, T)> + Clone,
-    competes: impl Fn(T) -> bool,
+    competes: impl Fn(T) -> Option<K>,
 ) -> u64 {
     debug_assert!(items
         .clone()

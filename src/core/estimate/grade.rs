@@ -20,11 +20,11 @@ pub fn contested(claims: &Claims<'_>) -> bool {
             _ => None,
         });
     let causes = claims.causes().iter().filter_map(|c| match c.assertion {
-        Assertion::Cause { cause } if cause.is_assertion() => Some(*cause),
+        Assertion::Cause { cause } => cause.competing(),
         _ => None,
     });
     let outcomes = claims.outcomes().iter().filter_map(|c| match c.assertion {
-        Assertion::Outcome { outcome } => Some(*outcome),
+        Assertion::Outcome { outcome } => outcome.competing(),
         _ => None,
     });
     two_or_more(actors) || two_or_more(causes) || two_or_more(outcomes)

@@ -311,11 +311,11 @@ fn responsibility_items<'a>(
 }
 
 fn cause(claims: &Claims<'_>) -> CategoricalView<Cause> {
-    categorical::categorical(cause_items(claims), Cause::is_assertion)
+    categorical::categorical(cause_items(claims), Cause::competing)
 }
 
 fn outcome(claims: &Claims<'_>) -> CategoricalView<AttackOutcome> {
-    categorical::categorical(outcome_items(claims), |_| true)
+    categorical::categorical(outcome_items(claims), AttackOutcome::competing)
 }
 
 fn responsibility(claims: &Claims<'_>, cause: &CategoricalView<Cause>) -> ResponsibilityView {
@@ -525,11 +525,11 @@ pub fn section_hashes_after(
             Section::Responsibility => Some(responsibility_digest(&claims)),
             Section::Cause => Some(categorical::categorical_digest(
                 cause_items(&claims),
-                Cause::is_assertion,
+                Cause::competing,
             )),
             Section::Outcome => Some(categorical::categorical_digest(
                 outcome_items(&claims),
-                |_| true,
+                AttackOutcome::competing,
             )),
             Section::Grade => tally.map(|t| stable_hash(&t.graded())),
             // Evidence only grows (a report is linked once, and merges add to it), so its size

@@ -96,6 +96,11 @@ impl Cause {
     pub fn is_assertion(self) -> bool {
         !matches!(self, Self::UnderInvestigation)
     }
+
+    /// What the cause says against other causes: itself, or nothing when it asserts none.
+    pub fn competing(self) -> Option<Self> {
+        self.is_assertion().then_some(self)
+    }
 }
 
 /// How the attack ended.
@@ -108,6 +113,15 @@ pub enum AttackOutcome {
     Attempted,
     /// Carried out.
     CarriedOut,
+}
+
+impl AttackOutcome {
+    /// What the outcome says against other outcomes: whether the attack was carried out. A
+    /// foiled and an attempted attack were both not carried out; sources that give one and
+    /// the other differ on how it failed, not on whether it did.
+    pub fn competing(self) -> Option<bool> {
+        Some(self == Self::CarriedOut)
+    }
 }
 
 /// The field of an incident a claim speaks about. A claimant's newer claim on a field replaces

@@ -495,6 +495,49 @@ fn a_foiled_and_an_attempted_attack_do_not_contest_the_outcome() {
 }
 
 #[test]
+fn one_voice_contradicting_itself_contests_nothing() {
+    // The Islamic State says the attack was carried out, its agency that it was attempted; and
+    // the ministry attributes it to one group, then to another, both standing (each actor is
+    // a field of its own). Each is one independence group: no competing claims.
+    let is = claimant("islamic-state", "perpetrator");
+    let amaq =
+        json!({"id": "amaq", "kind": "perpetrator_media", "affiliated_with": "islamic-state"});
+    let outcome = |by: Value, o: &str| json!({"claimant": by, "kind": "outcome", "outcome": o});
+    let blames = |actor: &str| {
+        json!({"claimant": claimant("ministry", "government"), "kind": "responsibility",
+               "actor": actor, "stance": "attributed"})
+    };
+    let (_, v) = fold(&[
+        report(
+            "r1",
+            0,
+            media("a"),
+            vec![outcome(is.clone(), "carried_out")],
+        ),
+        report("r2", 1, media("b"), vec![outcome(amaq, "attempted")]),
+        report("r3", 2, media("c"), vec![blames("al-qaeda")]),
+        report("r4", 3, media("d"), vec![blames("islamic-state")]),
+    ]);
+    assert!(!v.outcome.contested, "{:#?}", v.outcome);
+    assert_eq!(v.outcome.alternatives.len(), 2);
+    assert!(!v.responsibility.contested, "{:#?}", v.responsibility);
+    assert_eq!(v.responsibility.actors.len(), 2);
+    assert_ne!(v.grade, Grade::Contested);
+    // A second group that disagrees contests it.
+    let (_, v) = fold(&[
+        report("r1", 0, media("a"), vec![outcome(is, "carried_out")]),
+        report(
+            "r2",
+            1,
+            media("b"),
+            vec![outcome(claimant("police", "security_service"), "foiled")],
+        ),
+    ]);
+    assert!(v.outcome.contested);
+    assert_eq!(v.grade, Grade::Contested);
+}
+
+#[test]
 fn a_group_speaks_for_itself_before_its_media_when_they_disagree() {
     // The Islamic State says 30, Amaq, its agency, 40: equally credible, one group. The
     // group's own statement is its figure, whichever id sorts first.

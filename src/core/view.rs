@@ -164,7 +164,7 @@ pub struct CategoricalView<T> {
     pub leading: Option<T>,
     /// Every value asserted, by weight (heaviest first), then by value.
     pub alternatives: Vec<Alternative<T>>,
-    /// Whether competing values are asserted.
+    /// Whether two independence groups assert competing values.
     pub contested: bool,
 }
 
@@ -201,7 +201,7 @@ pub struct ResponsibilityView {
     pub leading: Option<ActorId>,
     /// Every actor named, by weight (heaviest first), then by id.
     pub actors: Vec<ActorResponsibility>,
-    /// Whether more than one actor is claimed or attributed.
+    /// Whether two independence groups claim or attribute it to different actors.
     pub contested: bool,
     /// Whether the leading actor's responsibility is denied, or a non-party source says the
     /// cause was not hostile.

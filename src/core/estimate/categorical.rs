@@ -10,16 +10,25 @@ use std::hash::{Hash, Hasher};
 use smallvec::SmallVec;
 
 use super::resolve::{claimant_ids, group_weight, Resolved};
-use crate::core::model::{ActorId, Cause, Stance};
+use crate::core::model::{ActorId, Cause, SourceId, Stance};
 use crate::core::update::stable_hasher;
 use crate::core::view::{ActorResponsibility, Alternative, CategoricalView, ResponsibilityView};
 
-/// Whether the values hold two or more distinct ones: the rule behind every `contested` flag.
-pub fn two_or_more<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
-    match values.next() {
-        Some(first) => values.any(|v| v != first),
-        None => false,
+/// Whether two independence groups give different answers, each answer given with the group
+/// of the claimant that gives it: the rule behind every `contested` flag. The sources of one
+/// group that contradict each other (the Islamic State and its agency) are one voice
+/// contradicting itself, not competing claims. Lists are short: pairs are compared directly.
+pub fn groups_disagree<'a, K: PartialEq>(
+    answers: impl Iterator<Item = (&'a SourceId, K)> + Clone,
+) -> bool {
+    let mut rest = answers.clone();
+    for (group, answer) in answers {
+        rest.next();
+        if rest.clone().any(|(g, a)| g != group && a != answer) {
+            return true;
+        }
     }
+    false
 }
 
 /// One value of a categorical field as ranked, its backers left in the items.
@@ -62,7 +71,11 @@ fn rank_values<'a, T: Ord + Copy, K: PartialEq>(
         .find(|r| competes(r.value).is_some())
         .or(values.first())
         .map(|r| r.value);
-    let contested = two_or_more(values.iter().filter_map(|r| competes(r.value)));
+    let contested = groups_disagree(
+        items
+            .clone()
+            .filter_map(|(c, v)| competes(v).map(|k| (c.root(), k))),
+    );
     Ranking {
         values,
         leading,
@@ -174,15 +187,23 @@ fn rank_actors<'a>(
         });
     }
     actors.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.actor.cmp(b.actor)));
-    let mut backed = actors.iter().filter(|a| a.claimed + a.attributed > 0);
-    let first = backed.next();
-    let contested = backed.next().is_some();
+    let first = actors.iter().find(|a| a.claimed + a.attributed > 0);
+    let contested = groups_disagree(backed_actors(items));
     ActorRanking {
         leading: first.map(|a| a.actor),
         denied: first.is_some_and(|a| a.denied > 0),
         contested,
         actors,
     }
+}
+
+/// The actors claimed or attributed, each with the group of the claimant that names it.
+pub fn backed_actors<'a>(
+    items: impl Iterator<Item = (&'a Resolved<'a>, &'a ActorId, Stance)> + Clone,
+) -> impl Iterator<Item = (&'a SourceId, &'a ActorId)> + Clone {
+    items
+        .filter(|(_, _, s)| *s != Stance::Denied)
+        .map(|(c, a, _)| (c.root(), a))
 }
 
 /// The claimants of the items taking `stance` on `actor`.

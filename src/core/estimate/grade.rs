@@ -4,9 +4,9 @@ use std::hash::BuildHasher;
 
 use smallvec::SmallVec;
 
-use super::categorical::two_or_more;
+use super::categorical::{backed_actors, groups_disagree};
 use super::resolve::{Claims, Resolved};
-use crate::core::model::{Assertion, SourceId, Stance};
+use crate::core::model::{Assertion, SourceId};
 use crate::core::view::Grade;
 
 /// Whether responsibility, cause or outcome is contested, read straight from the claims: the
@@ -16,18 +16,18 @@ pub fn contested(claims: &Claims<'_>) -> bool {
         .responsibility()
         .iter()
         .filter_map(|c| match c.assertion {
-            Assertion::Responsibility { actor, stance } if *stance != Stance::Denied => Some(actor),
+            Assertion::Responsibility { actor, stance } => Some((c, actor, *stance)),
             _ => None,
         });
     let causes = claims.causes().iter().filter_map(|c| match c.assertion {
-        Assertion::Cause { cause } => cause.competing(),
+        Assertion::Cause { cause } => cause.competing().map(|k| (c.root(), k)),
         _ => None,
     });
     let outcomes = claims.outcomes().iter().filter_map(|c| match c.assertion {
-        Assertion::Outcome { outcome } => outcome.competing(),
+        Assertion::Outcome { outcome } => outcome.competing().map(|k| (c.root(), k)),
         _ => None,
     });
-    two_or_more(actors) || two_or_more(causes) || two_or_more(outcomes)
+    groups_disagree(backed_actors(actors)) || groups_disagree(causes) || groups_disagree(outcomes)
 }
 
 /// Grades an incident from its standing claims, given whether any categorical field is

@@ -712,6 +712,18 @@ fn a_registered_kind_and_affiliation_override_what_reports_say() {
     assert!(amaq.party_claim);
     assert_eq!(view.independent_claimants, 1);
     assert_eq!(view.grade, Grade::Weak);
+
+    // A publisher's registered kind is the one its evidence lists, as for claimants.
+    let registry = SourceRegistry::from_json(r#"[{"id":"south-front","kind":"relay"}]"#).unwrap();
+    let mut engine = Engine::new(registry);
+    let updates = engine.apply(&report(
+        "r1",
+        0,
+        claimant("south-front", "independent_media"),
+        claims(),
+    ));
+    let evidence = &updates[0].view.as_ref().unwrap().evidence;
+    assert_eq!(evidence[0].publisher_kind, SourceKind::Relay);
 }
 
 #[test]
@@ -744,6 +756,13 @@ fn a_restart_under_a_new_registry_lists_the_estimates_it_changes() {
     );
     let view = updates[0].view.as_ref().unwrap();
     assert_eq!(civilians_killed(view).best.as_ref().unwrap().value, 20);
+
+    // A registry that fixes the publisher's kind changes its evidence entry, published with
+    // the next update (every update adds a report to the evidence).
+    let registry = SourceRegistry::from_json(r#"[{"id":"daily","kind":"relay"}]"#).unwrap();
+    let updates = Engine::restore(registry, e.incidents().cloned()).apply(&relay);
+    let evidence = &updates[0].view.as_ref().unwrap().evidence;
+    assert_eq!(evidence[0].publisher_kind, SourceKind::Relay);
 }
 
 #[test]

@@ -15,7 +15,8 @@ use crate::core::model::{
 use crate::core::registry::SourceRegistry;
 use crate::core::update::{stable_hash, stable_hasher, Section, Sections};
 use crate::core::view::{
-    CasualtyEstimate, CategoricalView, IncidentView, LocationView, ResponsibilityView, TimeView,
+    CasualtyEstimate, CategoricalView, Evidence, IncidentView, LocationView, ResponsibilityView,
+    TimeView,
 };
 
 use std::hash::{Hash, Hasher};
@@ -337,6 +338,18 @@ fn responsibility_digest(claims: &Claims<'_>) -> u64 {
     categorical::responsibility_digest(responsibility_items(claims), non_hostile_said)
 }
 
+/// The incident's linked reports, each publisher's kind as the registry fixes it (else as its
+/// report gave it), as claimants' kinds are.
+fn evidence(incident: &Incident, registry: &SourceRegistry) -> Vec<Evidence> {
+    let mut list = incident.evidence.clone();
+    for e in &mut list {
+        if let Some(kind) = registry.fixed_kind(&e.publisher) {
+            e.publisher_kind = kind;
+        }
+    }
+    list
+}
+
 /// Computes the reconciled view of an incident.
 pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
     let claims = resolve::resolve(incident, registry);
@@ -359,7 +372,7 @@ pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView
         outcome,
         grade,
         independent_claimants,
-        evidence: incident.evidence.clone(),
+        evidence: evidence(incident, registry),
     }
 }
 
@@ -533,7 +546,8 @@ pub fn section_hashes_after(
             )),
             Section::Grade => tally.map(|t| stable_hash(&t.graded())),
             // Evidence only grows (a report is linked once, and merges add to it), so its size
-            // changes exactly when it does.
+            // changes exactly when it does. Every report that publishes grows it, so the
+            // publishers' kinds a new registry fixes are published with the next update.
             Section::Evidence => Some(incident.evidence.len() as u64),
         };
         out.push((section, hash));

@@ -727,6 +727,31 @@ fn a_registered_kind_and_affiliation_override_what_reports_say() {
 }
 
 #[test]
+fn a_source_registered_at_credibility_zero_corroborates_nothing() {
+    let reports = || {
+        [report(
+            "r1",
+            0,
+            media("daily"),
+            vec![
+                killed(claimant("ministry", "government"), exact(20)),
+                killed(claimant("fake-page", "witness"), exact(0)),
+            ],
+        )]
+    };
+    let (_, plain) = fold(&reports());
+    assert_eq!(plain.grade, Grade::Confirmed);
+    let registry = SourceRegistry::from_json(r#"[{"id":"fake-page","credibility":0}]"#).unwrap();
+    let mut engine = Engine::new(registry);
+    engine.apply(&reports()[0]);
+    let view = &engine.views()[0];
+    assert_eq!(view.grade, Grade::Weak, "the ministry's word alone");
+    let e = civilians_killed(view);
+    assert_eq!(e.claims.len(), 2, "still listed");
+    assert!(e.disputed, "its figure still counts");
+}
+
+#[test]
 fn a_restart_under_a_new_registry_lists_the_estimates_it_changes() {
     let first = report(
         "r1",

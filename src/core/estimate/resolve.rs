@@ -33,10 +33,11 @@ impl<'a> Resolved<'a> {
         self.party
     }
 
-    /// Whether this claim corroborates: not a party's, and not a relay's
-    /// ([`crate::core::model::SourceKind::corroborates`]).
+    /// Whether this claim corroborates: not a party's, not a relay's
+    /// ([`crate::core::model::SourceKind::corroborates`]), and not from a source the operator
+    /// registered at credibility 0 (one it does not trust).
     pub fn corroborates(&self) -> bool {
-        !self.party && self.kind.corroborates()
+        !self.party && self.kind.corroborates() && self.credibility > 0
     }
 
     /// The claimant's independence group: its affiliation if it has one.

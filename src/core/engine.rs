@@ -1,17 +1,18 @@
 //! The per-partition fold: reports in, updates out. Owns every incident of one partition, the
 //! set of report ids seen, and the linking index. Deterministic: the updates produced depend only
-//! on the sequence of reports applied (and the source registry and gazetteer), never on clocks,
-//! randomness or hash-map order.
+//! on the sequence of reports applied (and the source registry, gazetteer and actor table),
+//! never on clocks, randomness or hash-map order.
 
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
+use smallvec::SmallVec;
 
 use crate::core::actors::ActorNames;
 use crate::core::error::Rejected;
 use crate::core::estimate::{
-    all_sections, reconcile, section_hashes, section_hashes_after, view_section_hashes,
-    ReportChange,
+    all_sections, party_claims_by_rule, reconcile, section_hashes, section_hashes_after,
+    view_section_hashes, ReportChange,
 };
 use crate::core::gazetteer::Gazetteer;
 use crate::core::incident::{ClaimRecord, Incident};
@@ -444,8 +445,14 @@ impl Engine {
         // A merge changes anything, a new incident has no digest yet, and a restored one was
         // digested under a registry that may have changed: every section of those is digested.
         // Otherwise only the sections the report touched can have changed.
-        let whole =
-            !absorb.is_empty() || inc.digest.is_empty() || self.stale[target] || added.regrouped;
+        // A newly named party may make earlier claims party claims.
+        let reparty = added.named_party
+            && party_claims_by_rule(inc, &self.registry, &report.report_id, &self.superseded);
+        let whole = !absorb.is_empty()
+            || inc.digest.is_empty()
+            || self.stale[target]
+            || added.regrouped
+            || reparty;
         if whole {
             self.stale[target] = false;
             touched = all_sections(inc);
@@ -558,6 +565,14 @@ impl Engine {
         // incident it matched less well when the two could not merge (a car bomb's report,
         // pinned at it, to a shooting at the place that day).
         let group = self.merge_group(best, scored);
+        if group.len() == 1 {
+            // Nothing to merge, the common case: no list is built.
+            return Placement {
+                target: best,
+                absorb: Vec::new(),
+                best,
+            };
+        }
         // Survivor of a merge: the explicit incident if there is one, else the earliest opened.
         let target = group
             .iter()
@@ -581,10 +596,12 @@ impl Engine {
     }
 
     /// The best candidate and, when it is strong, the other strong candidates compatible with
-    /// it and with each other (taken by score, then id), at most one of them explicit: explicit incidents
-    /// are never absorbed, so two cannot merge.
-    fn merge_group(&self, best: usize, scored: &[(i32, usize)]) -> Vec<usize> {
-        let mut group = vec![best];
+    /// it and with each other (taken by score, then id), at most one of them explicit:
+    /// explicit incidents are never absorbed, so two cannot merge. Held inline: most reports
+    /// have one strong candidate at most.
+    fn merge_group(&self, best: usize, scored: &[(i32, usize)]) -> SmallVec<[usize; 4]> {
+        let mut group: SmallVec<[usize; 4]> = SmallVec::new();
+        group.push(best);
         if !scored
             .iter()
             .any(|(s, i)| *i == best && *s >= MERGE_THRESHOLD)
@@ -592,7 +609,7 @@ impl Engine {
             return group;
         }
         // The strongest first: of two explicit candidates, the one matched better is taken.
-        let mut strong: Vec<(i32, usize)> = scored
+        let mut strong: SmallVec<[(i32, usize); 4]> = scored
             .iter()
             .filter(|(s, i)| *s >= MERGE_THRESHOLD && *i != best)
             .copied()

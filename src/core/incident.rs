@@ -108,6 +108,9 @@ pub struct Added {
     /// Whether a claimant's group changed for claims the incident held before: the report
     /// gave an affiliation its earlier reports did not. Every section is then digested.
     pub regrouped: bool,
+    /// Whether the report called a claimant a party that no claim of the incident had: earlier
+    /// claims of its group may have become party claims ([`crate::core::parties`]).
+    pub named_party: bool,
 }
 
 /// One incident's state. Serialisable: it is what the state changelog stores.
@@ -217,11 +220,8 @@ impl Incident {
                 learnt |= self.affiliations.learn(&id, &a);
             }
         }
-        // A new link may move any source of its group (a chain learnt from its far end). A
-        // claimant newly called a party may make earlier claims party claims: its own, or its
-        // group's (which the registry may widen, so any earlier claim not already a party's).
-        let regrouped = (learnt && self.regroup(interner))
-            || (named_party && self.claims.iter().any(|r| !r.claimant.kind.is_party()));
+        // A new link may move any source of its group (a chain learnt from its far end).
+        let regrouped = learnt && self.regroup(interner);
         // Where the report's last claim kept went: its claimant is the shared copy the next
         // claim most likely needs, as a report's claims mostly share one claimant.
         let mut last: Option<usize> = None;
@@ -263,6 +263,7 @@ impl Incident {
             only_new,
             window: profile.window,
             regrouped,
+            named_party,
         }
     }
 

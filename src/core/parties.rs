@@ -32,16 +32,17 @@ impl Parties {
 
     /// Takes in a claimant a claim called a party; says whether it was new.
     pub fn learn(&mut self, id: &SourceId) -> bool {
-        let mut list: Vec<SourceId> = self.0.take().map(Vec::from).unwrap_or_default();
-        let new = match list.binary_search(id) {
-            Ok(_) => false,
-            Err(at) => {
-                list.insert(at, id.clone());
-                true
-            }
+        let old = self.ids();
+        let Err(at) = old.binary_search(id) else {
+            return false;
         };
+        // Sized exactly, so the list becomes its slice without a reallocation.
+        let mut list = Vec::with_capacity(old.len() + 1);
+        list.extend_from_slice(&old[..at]);
+        list.push(id.clone());
+        list.extend_from_slice(&old[at..]);
         self.0 = Some(list.into_boxed_slice());
-        new
+        true
     }
 
     /// Whether a claim called `id` a party.

@@ -204,11 +204,16 @@ impl SourceRegistry {
     /// registry: claims are resolved on every report that touches their incident.
     #[inline] // once per standing claim on every report that touches an incident
     pub fn resolve<'a>(&'a self, source: &'a Source) -> Resolution<'a> {
-        let entry = if self.entries.is_empty() {
-            None
-        } else {
-            self.entries.get(&source.id)
-        };
+        if self.entries.is_empty() {
+            // Most engines have no registry: what the report says stands.
+            return Resolution {
+                kind: source.kind,
+                kind_fixed: false,
+                root: source.affiliated_with.as_ref().unwrap_or(&source.id),
+                credibility: source.kind.default_credibility(),
+            };
+        }
+        let entry = self.entries.get(&source.id);
         let fixed = entry.and_then(|e| e.kind);
         let kind = fixed.unwrap_or(source.kind);
         Resolution {
@@ -226,6 +231,7 @@ impl SourceRegistry {
     /// The independence group of a source a report gives `affiliation`: the registered
     /// affiliation, else the report's, followed through the registry (a source affiliated
     /// with a registered affiliate joins its group), else its own id.
+    #[inline] // once per claim resolved, as part of `resolve`
     pub fn root_of<'a>(
         &'a self,
         id: &'a SourceId,

@@ -21,6 +21,10 @@ use crate::core::view::{ActorResponsibility, Alternative, CategoricalView, Respo
 pub fn groups_disagree<'a, K: PartialEq>(
     answers: impl Iterator<Item = (&'a SourceId, K)> + Clone,
 ) -> bool {
+    // Most fields hold one answer: then no pair of groups is compared.
+    if !two_or_more(answers.clone().map(|(_, a)| a)) {
+        return false;
+    }
     let mut rest = answers.clone();
     for (group, answer) in answers {
         rest.next();
@@ -29,6 +33,14 @@ pub fn groups_disagree<'a, K: PartialEq>(
         }
     }
     false
+}
+
+/// Whether the values hold two or more distinct ones.
+fn two_or_more<T: PartialEq>(mut values: impl Iterator<Item = T>) -> bool {
+    match values.next() {
+        Some(first) => values.any(|v| v != first),
+        None => false,
+    }
 }
 
 /// One value of a categorical field as ranked, its backers left in the items.

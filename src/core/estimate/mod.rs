@@ -24,6 +24,7 @@ use std::hash::{Hash, Hasher};
 use smallvec::SmallVec;
 
 pub use grade::GradeTally;
+pub use resolve::party_claims_by_rule;
 use resolve::{Claims, Resolved};
 
 /// The names an incident's view lists at a level, sorted, each once: borrowed, for the view
@@ -231,8 +232,10 @@ impl ReportChange<'_> {
         &'a self,
         incident: &'a Incident,
         registry: &'a SourceRegistry,
+        parties: &resolve::PartyRule<'a>,
     ) -> impl Iterator<Item = Resolved<'a>> {
-        let parties = resolve::PartyRule::of(incident, registry);
+        // A copy the iterator owns: two references at most.
+        let parties = parties.clone();
         incident
             .claims
             .iter()
@@ -251,11 +254,11 @@ fn casualty_digest_after(
     (party, harm): (Party, Harm),
     before: Option<u64>,
     change: &ReportChange<'_>,
+    parties: &resolve::PartyRule<'_>,
 ) -> Option<u64> {
     let is_section = |a: &Assertion| matches!(a, Assertion::Casualties { party: p, outcome: o, .. } if *p == party && *o == harm);
     let mut sum = before.unwrap_or_else(|| casualty_seed(registry.fingerprint()));
     let mut any = false;
-    let parties = resolve::PartyRule::of(incident, registry);
     // Casualty claims come first in the incident's claims (sorted by kind of field).
     for r in incident
         .claims
@@ -266,7 +269,7 @@ fn casualty_digest_after(
         any = true;
         // The report's own claims hold its very copy of the id.
         if r.report_id.same_copy(change.report_id) {
-            let added = resolved_entry_hash(&resolve::one(r, registry, &parties)).unwrap_or(0);
+            let added = resolved_entry_hash(&resolve::one(r, registry, parties)).unwrap_or(0);
             sum = sum.wrapping_add(added);
         }
     }
@@ -275,7 +278,7 @@ fn casualty_digest_after(
         .iter()
         .filter(|r| is_section(&r.assertion))
     {
-        let gone = resolved_entry_hash(&resolve::one(r, registry, &parties)).unwrap_or(0);
+        let gone = resolved_entry_hash(&resolve::one(r, registry, parties)).unwrap_or(0);
         sum = sum.wrapping_sub(gone);
     }
     any.then_some(sum)
@@ -352,7 +355,11 @@ fn evidence(incident: &Incident, registry: &SourceRegistry) -> Vec<Evidence> {
 
 /// Computes the reconciled view of an incident.
 pub fn reconcile(incident: &Incident, registry: &SourceRegistry) -> IncidentView {
-    let claims = resolve::resolve(incident, registry);
+    let claims = resolve::resolve(
+        incident,
+        registry,
+        &resolve::PartyRule::of(incident, registry),
+    );
     let cause = cause(&claims);
     let outcome = outcome(&claims);
     let responsibility = responsibility(&claims, &cause);
@@ -467,13 +474,16 @@ pub fn section_hashes_after(
         )
     });
     let grading = sections.contains(Section::Grade);
+    // Who counts as a party beyond each claim's kind: taken once for every section.
+    let parties = resolve::PartyRule::of(incident, registry);
     // Claims that only grew, over a current tally: the tally may take them in alone.
     let growth = change.filter(|c| grading && c.only_new && incident.grade.is_known());
     // Without a categorical field touched, `contested` is what it was.
     let mut tally = growth.filter(|_| !categorical).and_then(|c| {
-        incident
-            .grade
-            .with_new(c.added(incident, registry), incident.grade.contested())
+        incident.grade.with_new(
+            c.added(incident, registry, &parties),
+            incident.grade.contested(),
+        )
     });
     let needs_claims = categorical
         || (grading && tally.is_none())
@@ -491,9 +501,9 @@ pub fn section_hashes_after(
     let mut claims = if !needs_claims {
         Claims::default()
     } else if casualties_read {
-        resolve::resolve(incident, registry)
+        resolve::resolve(incident, registry, &parties)
     } else {
-        resolve::resolve_categorical(incident, registry)
+        resolve::resolve_categorical(incident, registry, &parties)
     };
     if grading && tally.is_none() {
         let contested = grade::contested(&claims);
@@ -502,13 +512,13 @@ pub fn section_hashes_after(
         let grown = growth.filter(|_| categorical).and_then(|c| {
             incident
                 .grade
-                .with_new(c.added(incident, registry), contested)
+                .with_new(c.added(incident, registry, &parties), contested)
         });
         tally = Some(match grown {
             Some(t) => t,
             None => {
                 if !casualties_read {
-                    claims = resolve::resolve(incident, registry);
+                    claims = resolve::resolve(incident, registry, &parties);
                 }
                 GradeTally::of(claims.all(), contested)
             }
@@ -529,7 +539,14 @@ pub fn section_hashes_after(
             Section::Casualties(party, harm) => match change {
                 Some(change) => {
                     let before = incident.digest.get(section);
-                    casualty_digest_after(incident, registry, (party, harm), before, change)
+                    casualty_digest_after(
+                        incident,
+                        registry,
+                        (party, harm),
+                        before,
+                        change,
+                        &parties,
+                    )
                 }
                 None => {
                     casualty_fingerprint(claims.casualties(), party, harm, registry.fingerprint())

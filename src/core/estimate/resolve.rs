@@ -103,9 +103,10 @@ impl<'a> Claims<'a> {
 /// said to speak for the Islamic State, when a report called the Islamic State the
 /// perpetrator). A kind the registry fixes is not overridden: the registry is where an
 /// operator settles what a source is.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct PartyRule<'a> {
-    ids: &'a [SourceId],
+    /// The independence groups of the claimants called parties. A claimant called a party is
+    /// in its own group, as the incident's claim records carry it.
     roots: SmallVec<[&'a SourceId; 2]>,
 }
 
@@ -121,14 +122,36 @@ impl<'a> PartyRule<'a> {
             .filter(|p| registry.fixed_kind(p).is_none_or(SourceKind::is_party))
             .map(|p| registry.root_of(p, incident.affiliations.group_of(p)))
             .collect();
-        Self { ids, roots }
+        Self { roots }
     }
 
-    /// Whether a claimant of this group is a party by the rule.
-    fn covers(&self, claimant: &SourceId, root: &SourceId) -> bool {
-        !self.roots.is_empty()
-            && (self.roots.contains(&root) || self.ids.binary_search(claimant).is_ok())
+    /// Whether a claimant of the group `root` is a party by the rule.
+    #[inline]
+    fn covers(&self, root: &SourceId) -> bool {
+        self.roots.contains(&root)
     }
+}
+
+/// Whether a claim of the incident other than `report_id`'s, or one of the claims the report
+/// `superseded`, is a party claim by the incident's [`PartyRule`] alone, not by its own kind:
+/// after a report named a new party, such a claim may have become a party claim since it was
+/// digested, and the incident must be digested whole.
+pub fn party_claims_by_rule(
+    incident: &Incident,
+    registry: &SourceRegistry,
+    report_id: &crate::core::model::ReportId,
+    superseded: &[ClaimRecord],
+) -> bool {
+    let rule = PartyRule::of(incident, registry);
+    incident
+        .claims
+        .iter()
+        .filter(|r| !r.report_id.same_copy(report_id))
+        .chain(superseded)
+        .any(|r| {
+            let s = registry.resolve(&r.claimant);
+            !s.kind.is_party() && !s.kind_fixed && rule.covers(s.root)
+        })
 }
 
 /// Resolves one statement.
@@ -138,8 +161,7 @@ pub fn one<'a>(
     parties: &PartyRule<'_>,
 ) -> Resolved<'a> {
     let source = registry.resolve(&record.claimant);
-    let party = source.kind.is_party()
-        || (!source.kind_fixed && parties.covers(&record.claimant.id, source.root));
+    let party = source.kind.is_party() || (!source.kind_fixed && parties.covers(source.root));
     Resolved {
         record,
         assertion: &record.assertion,
@@ -152,27 +174,27 @@ pub fn one<'a>(
 
 /// Resolves every standing claim of an incident, grouped as [`Claims`] describes: the
 /// incident keeps its claims sorted by kind of field, so each group is one run.
-pub fn resolve<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
-    resolve_from(
-        &incident.claims,
-        registry,
-        &PartyRule::of(incident, registry),
-    )
+pub fn resolve<'a>(
+    incident: &'a Incident,
+    registry: &'a SourceRegistry,
+    parties: &PartyRule<'_>,
+) -> Claims<'a> {
+    resolve_from(&incident.claims, registry, parties)
 }
 
 /// [`resolve`] without the casualty counts: responsibility, cause and outcome alone, for
 /// digests that read no more. Their [`Claims::casualties`] is empty, and so [`Claims::all`]
 /// lacks them too.
-pub fn resolve_categorical<'a>(incident: &'a Incident, registry: &'a SourceRegistry) -> Claims<'a> {
+pub fn resolve_categorical<'a>(
+    incident: &'a Incident,
+    registry: &'a SourceRegistry,
+    parties: &PartyRule<'_>,
+) -> Claims<'a> {
     // Casualty counts are the first kind of field in the incident's order.
     let first = incident
         .claims
         .partition_point(|r| r.assertion.field_ref().kind() == 0);
-    resolve_from(
-        &incident.claims[first..],
-        registry,
-        &PartyRule::of(incident, registry),
-    )
+    resolve_from(&incident.claims[first..], registry, parties)
 }
 
 fn resolve_from<'a>(

@@ -75,6 +75,16 @@ impl Interner {
         }
     }
 
+    /// The shared copy of a borrowed text: a copy is allocated only for a text not yet held.
+    fn text_str(&mut self, s: &str) -> ArcStr {
+        if let Some(shared) = self.strings.get(s) {
+            return shared.clone();
+        }
+        let s = ArcStr::from(s);
+        self.strings.insert(s.clone());
+        s
+    }
+
     /// The shared copy of a source id.
     pub fn source_id(&mut self, id: &SourceId) -> SourceId {
         SourceId::from_arc(self.text(id.arc()))
@@ -94,7 +104,7 @@ impl Interner {
     fn keys(&mut self, n: &Name) -> Keys {
         let normal = normalise_name(n.as_str());
         let fold = fold_hash(&fold_name(&normal));
-        let key = self.text(&ArcStr::from(normal));
+        let key = self.text_str(&normal);
         Keys { key, fold }
     }
 

@@ -3,7 +3,8 @@
 //! its own copy of every string alive in the state.
 
 use foldhash::{HashMap, HashSet};
-use std::hash::BuildHasher;
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use arcstr::ArcStr;
@@ -16,7 +17,11 @@ use crate::core::model::{
 #[derive(Debug, Default)]
 pub struct Interner {
     strings: HashSet<ArcStr>,
-    sources: HashSet<Arc<Source>>,
+    /// Each source id's first description: found by hashing the id alone, where hashing the
+    /// whole description (name, kind, affiliation) cost twice the rest of the lookup.
+    sources: HashSet<ById>,
+    /// Other descriptions of an id already held (another name, kind or affiliation): few.
+    variants: HashSet<Arc<Source>>,
     /// Admin-area name -> its keys and, for an admin1 name, the region key in each country it
     /// was seen in. Few distinct areas recur in every report, so their normalisation
     /// (transliteration, splitting, folding) is done once, and one lookup by the borrowed name
@@ -38,6 +43,32 @@ struct Area {
     keys: Keys,
     /// (country, region key) of the locations it was the admin1 of.
     regions: Vec<(CountryCode, ArcStr)>,
+}
+
+/// A shared source, equal to and hashed as its id: the interner holds one per id in
+/// `sources`, and one lookup by the borrowed id text finds it.
+#[derive(Debug)]
+struct ById(Arc<Source>);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl Hash for ById {
+    // As the borrowed form hashes: `Borrow` requires it.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for ById {
+    fn borrow(&self) -> &str {
+        self.0.id.as_str()
+    }
 }
 
 /// A slot of the place-name memo: a name and its keys.
@@ -176,16 +207,27 @@ impl Interner {
 
     /// The shared copy of a source, its strings interned too.
     pub fn source(&mut self, s: &Source) -> Arc<Source> {
-        if let Some(shared) = self.sources.get(s) {
-            return shared.clone();
-        }
+        let known = match self.sources.get(s.id.as_str()) {
+            Some(ById(first)) if **first == *s => return first.clone(),
+            Some(_) => {
+                if let Some(shared) = self.variants.get(s) {
+                    return shared.clone();
+                }
+                true
+            }
+            None => false,
+        };
         let interned = Arc::new(Source {
             id: self.source_id(&s.id),
             name: s.name.as_ref().map(|n| self.name(n)),
             kind: s.kind,
             affiliated_with: s.affiliated_with.as_ref().map(|a| self.source_id(a)),
         });
-        self.sources.insert(interned.clone());
+        if known {
+            self.variants.insert(interned.clone());
+        } else {
+            self.sources.insert(ById(interned.clone()));
+        }
         interned
     }
 }

@@ -208,7 +208,14 @@ impl Interner {
     /// The shared copy of a source, its strings interned too.
     pub fn source(&mut self, s: &Source) -> Arc<Source> {
         let known = match self.sources.get(s.id.as_str()) {
-            Some(ById(first)) if **first == *s => return first.clone(),
+            // The lookup compared the ids: the rest of the description is left.
+            Some(ById(first))
+                if first.kind == s.kind
+                    && first.affiliated_with == s.affiliated_with
+                    && first.name == s.name =>
+            {
+                return first.clone()
+            }
             Some(_) => {
                 if let Some(shared) = self.variants.get(s) {
                     return shared.clone();

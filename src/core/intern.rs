@@ -238,3 +238,41 @@ impl Interner {
         interned
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::SourceKind;
+
+    fn source(id: &str, name: Option<&str>, kind: SourceKind, affiliated: Option<&str>) -> Source {
+        Source {
+            id: SourceId::parse(id).unwrap(),
+            name: name.map(|n| Name::parse("name", n).unwrap()),
+            kind,
+            affiliated_with: affiliated.map(|a| SourceId::parse(a).unwrap()),
+        }
+    }
+
+    #[test]
+    fn each_description_of_a_source_id_has_its_own_shared_copy() {
+        let mut interner = Interner::default();
+        let descriptions = [
+            source("amaq", None, SourceKind::PerpetratorMedia, None),
+            source("amaq", None, SourceKind::PerpetratorMedia, Some("is")),
+            source("amaq", Some("Amaq"), SourceKind::PerpetratorMedia, None),
+            source("amaq", None, SourceKind::Perpetrator, None),
+            source("ina", None, SourceKind::IndependentMedia, None),
+        ];
+        let shared: Vec<_> = descriptions.iter().map(|s| interner.source(s)).collect();
+        for (i, (s, a)) in descriptions.iter().zip(&shared).enumerate() {
+            assert_eq!(**a, *s);
+            // Met again, a description is the same shared copy, and no other's.
+            assert!(Arc::ptr_eq(a, &interner.source(s)));
+            for b in &shared[i + 1..] {
+                assert!(!Arc::ptr_eq(a, b));
+            }
+        }
+        // The ids are one shared text.
+        assert!(ArcStr::ptr_eq(shared[0].id.arc(), shared[3].id.arc()));
+    }
+}

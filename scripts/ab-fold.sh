@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compares the fold's speed at two revisions side by side, for machines too noisy for one
 # criterion run: builds `fold_profile` at REV (`fold-profile-at.sh`) and in the working tree,
-# runs the two one after the other RUNS times, and prints each one's median and best reports/s.
+# runs the two one after the other RUNS times (alternating which goes first), and prints each
+# one's median and best reports/s.
 #
 #   scripts/ab-fold.sh REV [RUNS] [MODE] [INCIDENTS]
 #
@@ -23,16 +24,25 @@ esac
 
 base_bin="$(scripts/fold-profile-at.sh "$rev")"
 cargo build --quiet --release --example fold_profile
+now_bin="${CARGO_TARGET_DIR:-target}/release/examples/fold_profile"
 
-speed() { "$1" "$incidents" $arg | grep -o 'fold [0-9]*' | cut -d' ' -f2; }
+# The figure of the result line only ("fold N reports/s"), not the allocation count's line.
+speed() { "$1" "$incidents" $arg | grep -o 'fold [0-9]* reports/s' | cut -d' ' -f2; }
 summary() { sort -n | awk -v who="$1" '{v[NR]=$1} END {printf "%-8s median %d  best %d  (%d runs)\n", who, v[int((NR+1)/2)], v[NR], NR}'; }
 
 a="$(mktemp)"
 b="$(mktemp)"
 trap 'rm -f "$a" "$b"' EXIT
-for _ in $(seq "$runs"); do
-  speed "$base_bin" >>"$a"
-  speed target/release/examples/fold_profile >>"$b"
+# Which build runs first alternates from pair to pair: the second of a pair runs on a warmer
+# machine, which showed as a few per cent for whichever build always ran second.
+for i in $(seq "$runs"); do
+  if [ $((i % 2)) -eq 1 ]; then
+    speed "$base_bin" >>"$a"
+    speed "$now_bin" >>"$b"
+  else
+    speed "$now_bin" >>"$b"
+    speed "$base_bin" >>"$a"
+  fi
 done
 summary "$rev" <"$a"
 summary "now" <"$b"

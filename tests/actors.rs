@@ -1,10 +1,11 @@
 //! `reckon reconcile --actors`: claims and attributions naming one armed group by its aliases
 //! are one actor under the table's id, so responsibility is not contested by a spelling.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 use reckon::core::view::{Grade, IncidentView};
-use reckon::wire::json;
 use serde_json::{json, Value};
 
 /// The example actor table the docs show, which the tests use as an operator would.
@@ -69,30 +70,11 @@ fn reports() -> String {
 }
 
 fn reconcile(args: &[&str], input: &str) -> Output {
-    let dir = std::env::temp_dir().join(format!("reckon-actors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("reports-{}.jsonl", args.len()));
-    std::fs::write(&file, input).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .arg("reconcile")
-        .args(args)
-        .arg(&file)
-        .output()
-        .expect("run reckon reconcile");
-    let _ = std::fs::remove_file(&file);
-    out
+    support::reconcile::run(args, input)
 }
 
 fn view(out: &Output) -> IncidentView {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let views: Vec<IncidentView> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
-        .collect();
+    let views = support::reconcile::views(out);
     assert_eq!(views.len(), 1, "{views:#?}");
     views.into_iter().next().unwrap()
 }

@@ -3,10 +3,9 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use reckon::core::view::IncidentView;
-use reckon::wire::json;
 use support::places;
 
 fn reports() -> String {
@@ -14,30 +13,11 @@ fn reports() -> String {
 }
 
 fn reconcile(args: &[&str], input: &str) -> Output {
-    let dir = std::env::temp_dir().join(format!("reckon-places-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("reports-{}.jsonl", args.len()));
-    std::fs::write(&file, input).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .arg("reconcile")
-        .args(args)
-        .arg(&file)
-        .output()
-        .expect("run reckon reconcile");
-    let _ = std::fs::remove_file(&file);
-    out
+    support::reconcile::run(args, input)
 }
 
 fn views(out: &Output) -> Vec<IncidentView> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| json::decode_update(l.as_bytes()).unwrap().view.unwrap())
-        .collect()
+    support::reconcile::views(out)
 }
 
 #[test]

@@ -4,3 +4,4 @@
 
 pub mod arbitrary;
 pub mod places;
+pub mod reconcile;
